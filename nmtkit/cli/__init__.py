@@ -1,0 +1,69 @@
+"""The `nmtkit` command: one typer app, one module per subcommand, one place that shows errors.
+
+Each subcommand module exposes `register(app)`. `main()` turns NmtkitError into one line on stderr
+and a non-zero exit, so users never see a traceback for their own mistakes.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from nmtkit import __version__
+from nmtkit.errors import NmtkitError
+
+SUBCOMMANDS = ("preprocess", "train", "translate", "score", "models", "average")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"nmtkit {__version__}")
+        raise typer.Exit()
+
+
+def build_app() -> typer.Typer:
+    """Build the app; subcommand modules are imported here, not at package import."""
+    import importlib
+
+    app = typer.Typer(
+        name="nmtkit",
+        help="Attention-based neural machine translation: preprocess, train, translate, score.",
+        no_args_is_help=True,
+        rich_markup_mode="rich",
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+
+    @app.callback()
+    def root(
+        version: bool = typer.Option(
+            False, "--version", callback=_version, is_eager=True, help="Print the version."
+        ),
+    ) -> None:
+        """nmtkit: attention-based sequence-to-sequence translation."""
+
+    for name in SUBCOMMANDS:
+        importlib.import_module(f"nmtkit.cli.{name}").register(app)
+    return app
+
+
+def error_line(message: str) -> None:
+    sys.stderr.write(f"nmtkit: error: {message}\n")
+    sys.stderr.flush()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    try:
+        from nmtkit.plugins import load_plugins
+
+        load_plugins(sys.argv[1:] if argv is None else argv)
+        app = build_app()
+        app(args=argv, prog_name="nmtkit", standalone_mode=True)
+    except NmtkitError as exc:
+        error_line(str(exc))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        error_line("interrupted")
+        sys.exit(130)
