@@ -98,9 +98,7 @@ def coerce(value: Any, tp: Any, *, name: str, source: str) -> Any:
     if inner in (int, float, str, bool) and not (
         isinstance(value, inner) and not (inner is int and isinstance(value, bool))
     ):
-        raise UsageError(
-            f"option {name} expects {inner.__name__}, got {value!r}", file=source
-        )
+        raise UsageError(f"option {name} expects {inner.__name__}, got {value!r}", file=source)
     if get_origin(inner) in (list, tuple) and not isinstance(value, (list, tuple)):
         raise UsageError(f"option {name} expects a list, got {value!r}", file=source)
     return value

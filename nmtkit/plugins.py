@@ -39,7 +39,9 @@ def import_user_path(path_str: str) -> None:
         name, target, submodule_search_locations=[str(path)] if path.is_dir() else None
     )
     if spec is None or spec.loader is None or not target.exists():
-        raise UsageError("cannot import --user-dir", file=path_str, fix="give a .py file or package")
+        raise UsageError(
+            "cannot import --user-dir", file=path_str, fix="give a .py file or package"
+        )
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:

@@ -55,9 +55,7 @@ class Registry(Generic[T]):
 
         return decorate
 
-    def _check(
-        self, name: str, cls: type, config: type, aliases: tuple[str, ...]
-    ) -> None:
+    def _check(self, name: str, cls: type, config: type, aliases: tuple[str, ...]) -> None:
         for key in (name, *aliases):
             if key in self._entries or key in self._aliases:
                 raise ValueError(f"{self.kind} {key!r} is already registered")
@@ -81,9 +79,7 @@ class Registry(Generic[T]):
         valid = self.choices()
         close = difflib.get_close_matches(name, valid, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
-        raise UsageError(
-            f"unknown {self.kind} {name!r}", fix=f"{hint}valid: {', '.join(valid)}"
-        )
+        raise UsageError(f"unknown {self.kind} {name!r}", fix=f"{hint}valid: {', '.join(valid)}")
 
     def entry(self, name: str) -> Entry[T]:
         return self._entries[self.canonical(name)]

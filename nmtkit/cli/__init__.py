@@ -22,8 +22,19 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-def build_app() -> typer.Typer:
-    """Build the app; subcommand modules are imported here, not at package import."""
+def invoked_command(argv: list[str] | None) -> str | None:
+    """The subcommand named in argv (first non-option word), None if unknown."""
+    if argv is None:
+        return None
+    return next((a for a in argv if not a.startswith("-")), "")
+
+
+def build_app(argv: list[str] | None = None) -> typer.Typer:
+    """Build the app; subcommand modules are imported here, not at package import.
+
+    `train` generates its flags from the registries, which imports torch and every component;
+    that is done only when `train` is the command being run (or argv is unknown).
+    """
     import importlib
 
     app = typer.Typer(
@@ -43,8 +54,13 @@ def build_app() -> typer.Typer:
     ) -> None:
         """nmtkit: attention-based sequence-to-sequence translation."""
 
+    command = invoked_command(argv)
     for name in SUBCOMMANDS:
-        importlib.import_module(f"nmtkit.cli.{name}").register(app)
+        module = importlib.import_module(f"nmtkit.cli.{name}")
+        if name == "train":
+            module.register(app, full=command in (None, "train"))
+        else:
+            module.register(app)
     return app
 
 
@@ -58,8 +74,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         from nmtkit.plugins import load_plugins
 
-        load_plugins(sys.argv[1:] if argv is None else argv)
-        app = build_app()
+        args = sys.argv[1:] if argv is None else argv
+        load_plugins(args)
+        app = build_app(args)
         app(args=argv, prog_name="nmtkit", standalone_mode=True)
     except NmtkitError as exc:
         error_line(str(exc))

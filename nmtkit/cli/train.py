@@ -1,13 +1,223 @@
-"""`nmtkit train` (placeholder until its issue lands)."""
+"""`nmtkit train`: flags generated from the registries and TrainConfig → training.run.
+
+Architecture flags: `--encoder/--attention/--decoder NAME` plus each component's own options as
+`--encoder-*`, `--attention-*`, `--decoder-*` (from their config dataclasses), model-wide options
+(`--emb-size`, `--tie-embeddings`, ...) from ModelConfig, and training options from TrainConfig.
+Precedence: dataclass defaults < `--config FILE.toml` < flags.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+from typing import Any
+
 import typer
 
-from nmtkit.errors import NotImplementedYet
+HELP = (
+    "Train an attention-based seq2seq model on a preprocessed data directory.\n\n"
+    "Any encoder x attention x decoder combination is a flag away; see `nmtkit models`."
+)
+MODEL_FIXED = (
+    "encoder",
+    "attention",
+    "decoder",
+    "encoder_options",
+    "attention_options",
+    "decoder_options",
+    "src_vocab_size",
+    "tgt_vocab_size",
+)
+#: Model-wide shorthands: fill the field of both encoder and decoder unless a prefixed flag is given.
+SHORTHANDS = ("cell",)
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("train", help="(not implemented yet)")
-    def train() -> None:
-        raise NotImplementedYet("'nmtkit train' is not implemented yet")
+def _flag_groups() -> dict[str, Any]:
+    from nmtkit.cli.options import config_flags, registry_flags
+    from nmtkit.models import ATTENTION, DECODERS, ENCODERS
+    from nmtkit.models.build import ModelConfig
+    from nmtkit.training.config import TrainConfig
+
+    return {
+        "model": config_flags(ModelConfig, group="model", skip=MODEL_FIXED),
+        "encoder": registry_flags(ENCODERS),
+        "attention": registry_flags(ATTENTION),
+        "decoder": registry_flags(DECODERS),
+        "train": config_flags(TrainConfig, group="train"),
+    }
+
+
+def register(app: typer.Typer, *, full: bool = True) -> None:
+    """Register `train`; with full=False only a light stub (keeps other commands' start-up fast)."""
+    if not full:
+
+        @app.command(
+            "train",
+            help=HELP,
+            context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+        )
+        def train_stub(ctx: typer.Context) -> None:  # pragma: no cover - replaced when invoked
+            raise typer.Exit(2)
+
+        return
+    _register_full(app)
+
+
+def _register_full(app: typer.Typer) -> None:
+    from nmtkit.cli.options import with_flags
+    from nmtkit.models import ATTENTION, DECODERS, ENCODERS
+
+    groups = _flag_groups()
+
+    def train(
+        data_dir: Path = typer.Argument(..., help="Data directory written by `nmtkit preprocess`."),
+        save_dir: Path = typer.Option(..., "--save-dir", help="Where checkpoints and logs go."),
+        encoder: str | None = typer.Option(
+            None,
+            "--encoder",
+            help=f"Encoder: {', '.join(ENCODERS.choices())}.",
+            rich_help_panel="Architecture",
+        ),
+        attention: str | None = typer.Option(
+            None,
+            "--attention",
+            help=f"Attention scorer: {', '.join(ATTENTION.choices())}.",
+            rich_help_panel="Architecture",
+        ),
+        decoder: str | None = typer.Option(
+            None,
+            "--decoder",
+            help=f"Decoder: {', '.join(DECODERS.choices())}.",
+            rich_help_panel="Architecture",
+        ),
+        cell: str | None = typer.Option(
+            None,
+            "--cell",
+            help="Shorthand: RNN cell (gru|lstm) for encoder and decoder.",
+            rich_help_panel="Architecture",
+        ),
+        config: Path | None = typer.Option(
+            None, "--config", help="TOML file of options (flags override it)."
+        ),
+        resume: bool = typer.Option(False, "--resume", help="Continue from checkpoint_last."),
+        force: bool = typer.Option(
+            False, "--force", help="Overwrite a save dir holding another run."
+        ),
+        user_dir: list[str] = typer.Option(
+            [], "--user-dir", help="Import a module registering extra components."
+        ),
+        **kwargs: Any,
+    ) -> None:
+        run_train(
+            data_dir=data_dir,
+            save_dir=save_dir,
+            selectors={
+                "encoder": encoder,
+                "attention": attention,
+                "decoder": decoder,
+                "cell": cell,
+            },
+            config=config,
+            resume=resume,
+            force=force,
+            flags=kwargs,
+            groups=groups,
+        )
+
+    panels = [
+        ("Model", groups["model"]),
+        ("Encoder options", groups["encoder"]),
+        ("Attention options", groups["attention"]),
+        ("Decoder options", groups["decoder"]),
+        ("Training", groups["train"]),
+    ]
+    with_flags(train, panels)
+    app.command("train", help=HELP)(train)
+
+
+def resolve_configs(
+    *,
+    selectors: dict[str, str | None],
+    toml: dict[str, Any],
+    toml_path: str,
+    flags: dict[str, Any],
+    groups: dict[str, Any],
+    src_vocab: int,
+    tgt_vocab: int,
+) -> tuple[Any, Any]:
+    """(ModelConfig, TrainConfig) from defaults < TOML < flags; refuses misplaced options."""
+    from nmtkit.cli.options import collect, component_options
+    from nmtkit.models import ATTENTION, DECODERS, ENCODERS
+    from nmtkit.models.build import ModelConfig, check_model_config
+    from nmtkit.training.config import TrainConfig
+
+    registries = {"encoder": ENCODERS, "attention": ATTENTION, "decoder": DECODERS}
+    toml = dict(toml)
+    names: dict[str, str] = {}
+    defaults = {f.name: f.default for f in dataclasses.fields(ModelConfig)}
+    for kind in registries:
+        chosen = selectors.get(kind) or toml.pop(kind, None) or defaults[kind]
+        names[kind] = registries[kind].canonical(str(chosen))
+    cell = selectors.get("cell") or toml.pop("cell", None)
+    all_specs = [s for specs in groups.values() for s in specs]
+    given = collect(all_specs, flags, toml, toml_path)
+    if cell is not None:
+        for kind in ("encoder", "decoder"):
+            entry = registries[kind].entry(names[kind])
+            if "cell" in {f.name for f in dataclasses.fields(entry.config_cls)}:
+                given.setdefault(kind, {}).setdefault("cell", cell)
+    options = {
+        f"{kind}_options": component_options(reg, names[kind], given.get(kind, {}), groups[kind])
+        for kind, reg in registries.items()
+    }
+    model_cfg = ModelConfig.from_dict(
+        {
+            **given.get("model", {}),
+            **names,
+            **options,
+            "src_vocab_size": src_vocab,
+            "tgt_vocab_size": tgt_vocab,
+        },
+        source=toml_path,
+    )
+    check_model_config(model_cfg)
+    train_cfg = TrainConfig.from_dict(given.get("train", {}), source=toml_path)
+    return model_cfg, train_cfg
+
+
+def run_train(
+    *,
+    data_dir: Path,
+    save_dir: Path,
+    selectors: dict[str, str | None],
+    config: Path | None,
+    resume: bool,
+    force: bool,
+    flags: dict[str, Any],
+    groups: dict[str, Any],
+) -> None:
+    from nmtkit.cli.console import stderr_console
+    from nmtkit.cli.options import read_toml
+    from nmtkit.data.manifest import Manifest
+    from nmtkit.training import run
+
+    manifest = Manifest.load(data_dir)
+    toml = read_toml(config) if config is not None else {}
+    model_cfg, train_cfg = resolve_configs(
+        selectors=selectors,
+        toml=toml,
+        toml_path=str(config or "command line"),
+        flags=flags,
+        groups=groups,
+        src_vocab=manifest.src_vocab_size,
+        tgt_vocab=manifest.tgt_vocab_size,
+    )
+    run(
+        data_dir=data_dir,
+        save_dir=save_dir,
+        model_config=model_cfg,
+        train_config=train_cfg,
+        resume=resume,
+        force=force,
+        console=stderr_console(),
+    )

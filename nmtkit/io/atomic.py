@@ -46,9 +46,7 @@ def atomic_write_with(path: str | Path, writer: Callable[[Path], None]) -> None:
 
 
 @contextlib.contextmanager
-def atomic_open(
-    path: str | Path, mode: str = "w", encoding: str | None = "utf-8"
-) -> Iterator[IO]:
+def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
     """`open()` for writing whose result appears only if the block completes."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -73,7 +73,9 @@ def json_field(meta: dict[str, str], key: str, path: str | Path) -> Any:
     try:
         return json.loads(meta[key])
     except (KeyError, json.JSONDecodeError):
-        raise UsageError(f"checkpoint metadata field {key!r} missing or corrupt", file=path) from None
+        raise UsageError(
+            f"checkpoint metadata field {key!r} missing or corrupt", file=path
+        ) from None
 
 
 def save_model(path: str | Path, model: nn.Module, metadata: dict[str, str]) -> None:

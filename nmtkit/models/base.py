@@ -74,6 +74,17 @@ class Encoder(nn.Module):
     output_size: int  # He
     final_size: int  # Hf
 
+    @classmethod
+    def sizes(cls, config: ConfigBase, *, emb_size: int) -> tuple[int, int]:
+        """(output_size He, final_size Hf) from the config alone, so build.py can check sizes
+        before allocating anything."""
+        raise NotImplementedError
+
+    @classmethod
+    def check(cls, config: ConfigBase, *, emb_size: int) -> str | None:
+        """A reason this configuration cannot work, or None."""
+        return None
+
     def forward(self, src_emb: Tensor, lengths: Tensor) -> EncoderOutput:  # (B, S, E), (B,)
         raise NotImplementedError
 
@@ -98,9 +109,7 @@ class Scorer(nn.Module):
     def check(cls, config: ConfigBase, *, query_size: int, key_size: int) -> str | None:
         """A reason this combination cannot work, or None. Called before building."""
         if cls.needs_equal_sizes and query_size != key_size:
-            return (
-                f"needs decoder query size ({query_size}) == encoder output size ({key_size})"
-            )
+            return f"needs decoder query size ({query_size}) == encoder output size ({key_size})"
         return None
 
     def prepare(self, values: Tensor, pad_mask: Tensor) -> AttentionMemory:
@@ -125,6 +134,21 @@ class Decoder(nn.Module):
     scorer)`; the scorer is built by models/build.py and injected (None for `plain`)."""
 
     output_size: int  # Ho: features handed to the generator
+
+    #: False for decoders without attention (`plain`): build.py then injects no scorer.
+    uses_attention: ClassVar[bool] = True
+
+    @classmethod
+    def query_size(cls, config: ConfigBase) -> int:
+        """Size Hq of the attention query, so build.py can build (and check) the scorer first."""
+        return int(config.hidden_size)  # type: ignore[attr-defined]
+
+    @classmethod
+    def check(
+        cls, config: ConfigBase, *, emb_size: int, enc_output_size: int, enc_final_size: int
+    ) -> str | None:
+        """A reason this configuration cannot work, or None. Called before building."""
+        return None
 
     def init_state(self, enc: EncoderOutput) -> DecoderState:
         raise NotImplementedError

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Create .venv and install nmtkit into it. CPU machines get the CPU build of torch: a bare `torch`
+# requirement would pull a multi-GB CUDA build. An existing torch (in .venv) is kept as it is.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+if ! .venv/bin/python -c "import torch" 2>/dev/null; then
+  .venv/bin/python -m pip install -q "torch==2.13.0" \
+    || .venv/bin/python -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu
+fi
+.venv/bin/python -m pip install -q -e ".[dev]"
