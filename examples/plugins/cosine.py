@@ -1,7 +1,8 @@
 """An attention scorer added from outside nmtkit.
 
     nmtkit train DATA --save-dir D --user-dir examples/plugins/cosine.py --attention cosine
- This one file is all a new scorer needs: a config, a class, a decorator.
+
+This one file is all a new scorer needs: a config, a class, a decorator.
 """
 
 from __future__ import annotations

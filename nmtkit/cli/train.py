@@ -28,8 +28,7 @@ MODEL_FIXED = (
     "src_vocab_size",
     "tgt_vocab_size",
 )
-#: Model-wide shorthands: fill the field of both encoder and decoder unless a prefixed flag is given.
-SHORTHANDS = ("cell",)
+
 
 
 def _flag_groups() -> dict[str, Any]:
