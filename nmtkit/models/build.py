@@ -1,0 +1,178 @@
+"""ModelConfig → Seq2Seq: the one place that wires components, and refuses bad combinations.
+
+Order matters: `check_model_config` validates names, every component's options and the size
+contracts between them (scorer `check` classmethods) before any tensor is allocated, so a
+bad flag costs milliseconds and gives one clear line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from nmtkit.config import ConfigBase, option
+from nmtkit.errors import UsageError
+from nmtkit.io.checkpoint import json_field, load_weights, read_metadata
+from nmtkit.models import ATTENTION, DECODERS, ENCODERS
+from nmtkit.models.embeddings import Embeddings, Generator
+from nmtkit.models.seq2seq import Seq2Seq
+from nmtkit.registry import Registry
+
+MIN_VOCAB = 4  # pad, unk, bos, eos
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ModelConfig(ConfigBase):
+    encoder: str = option("rnn", help="encoder name (see `nmtkit models`)")
+    attention: str = option("concat", help="attention scorer name (ignored by `plain`)")
+    decoder: str = option("bahdanau", help="decoder name")
+    encoder_options: dict[str, Any] = option({}, help="options of the chosen encoder")  # noqa: RUF009
+    attention_options: dict[str, Any] = option({}, help="options of the chosen scorer")  # noqa: RUF009
+    decoder_options: dict[str, Any] = option({}, help="options of the chosen decoder")  # noqa: RUF009
+    src_vocab_size: int = option(0, help="source vocabulary size (set from the data directory)")
+    tgt_vocab_size: int = option(0, help="target vocabulary size (set from the data directory)")
+    emb_size: int = option(256, help="embedding size E (source and target)")
+    emb_dropout: float = option(0.1, help="dropout on source and target embeddings")
+    share_embeddings: bool = option(
+        False, help="one embedding table for source and target (joint vocabulary only)"
+    )
+    tie_embeddings: bool = option(
+        False, help="the output projection reuses the target embedding matrix"
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Parts:
+    """A resolved ModelConfig: canonical names and the components' typed configs."""
+
+    encoder: ConfigBase
+    attention: ConfigBase
+    decoder: ConfigBase
+
+
+def _component(
+    registry: Registry, name: str, options: dict[str, Any], source: str
+) -> tuple[str, ConfigBase]:
+    canonical = registry.canonical(name)
+    config_cls = registry.entry(canonical).config_cls
+    return canonical, config_cls.from_dict(dict(options), source=f"{source} ({registry.kind})")
+
+
+def resolve(cfg: ModelConfig, *, source: str = "model config") -> tuple[ModelConfig, Parts]:
+    """Canonical names and complete option dicts (every field, defaults filled in), so the
+    config stored in a checkpoint rebuilds the same model even if defaults change later."""
+    enc_name, enc = _component(ENCODERS, cfg.encoder, cfg.encoder_options, source)
+    att_name, att = _component(ATTENTION, cfg.attention, cfg.attention_options, source)
+    dec_name, dec = _component(DECODERS, cfg.decoder, cfg.decoder_options, source)
+    resolved = cfg.replace(
+        encoder=enc_name,
+        attention=att_name,
+        decoder=dec_name,
+        encoder_options=enc.to_dict(),
+        attention_options=att.to_dict(),
+        decoder_options=dec.to_dict(),
+    )
+    return resolved, Parts(encoder=enc, attention=att, decoder=dec)
+
+
+def _refuse(reason: str | None, source: str, fix: str | None = None) -> None:
+    if reason:
+        raise UsageError(reason, file=source, fix=fix)
+
+
+def check_model_config(
+    cfg: ModelConfig, *, joint_vocab: bool | None = None, source: str = "model config"
+) -> ModelConfig:
+    """Raise UsageError for an invalid model; return the resolved config. Allocates nothing.
+
+    joint_vocab: whether source and target share one tokenizer (None = unknown; then equal
+    vocabulary sizes are required for --share-embeddings).
+    """
+    resolved, parts = resolve(cfg, source=source)
+    if cfg.src_vocab_size < MIN_VOCAB or cfg.tgt_vocab_size < MIN_VOCAB:
+        _refuse(f"vocabulary sizes must be >= {MIN_VOCAB} (got {cfg.src_vocab_size}, "
+                f"{cfg.tgt_vocab_size})", source)
+    if cfg.emb_size < 1 or not 0.0 <= cfg.emb_dropout < 1.0:
+        _refuse("emb size must be >= 1 and emb dropout in [0, 1)", source)
+    if cfg.share_embeddings and (
+        joint_vocab is False or cfg.src_vocab_size != cfg.tgt_vocab_size
+    ):
+        _refuse("--share-embeddings needs a joint source/target vocabulary", source,
+                fix="preprocess with one joint sentencepiece model, or drop --share-embeddings")
+    enc_cls = ENCODERS.entry(resolved.encoder).cls
+    dec_cls = DECODERS.entry(resolved.decoder).cls
+    _refuse(enc_cls.check(parts.encoder, emb_size=cfg.emb_size), source)
+    out_size, final_size = enc_cls.sizes(parts.encoder, emb_size=cfg.emb_size)
+    _refuse(dec_cls.check(parts.decoder, emb_size=cfg.emb_size, enc_output_size=out_size,
+                          enc_final_size=final_size), source)
+    if dec_cls.uses_attention:
+        query_size = dec_cls.query_size(parts.decoder)
+        reason = ATTENTION.entry(resolved.attention).cls.check(
+            parts.attention, query_size=query_size, key_size=out_size
+        )
+        if reason:
+            _refuse(f"attention {resolved.attention!r} with decoder {resolved.decoder!r}: "
+                    f"{reason}", source)
+    elif getattr(parts.decoder, "bridge", None) == "zeros":
+        _refuse(f"decoder {resolved.decoder!r} has no attention: with --decoder-bridge zeros it "
+                "would never see the source", source, fix="use --decoder-bridge linear-tanh")
+    return resolved
+
+
+def build_model(
+    cfg: ModelConfig, *, joint_vocab: bool | None = None, source: str = "model config"
+) -> Seq2Seq:
+    """Check, then build. `model.config` is the resolved config (store that in checkpoints)."""
+    resolved = check_model_config(cfg, joint_vocab=joint_vocab, source=source)
+    _, parts = resolve(resolved, source=source)
+    enc_entry = ENCODERS.entry(resolved.encoder)
+    encoder = enc_entry.cls(parts.encoder, emb_size=cfg.emb_size)
+    dec_cls = DECODERS.entry(resolved.decoder).cls
+    scorer = None
+    if dec_cls.uses_attention:
+        scorer = ATTENTION.build(
+            resolved.attention,
+            parts.attention,
+            query_size=dec_cls.query_size(parts.decoder),
+            key_size=encoder.output_size,
+        )
+    decoder = dec_cls(
+        parts.decoder,
+        emb_size=cfg.emb_size,
+        enc_output_size=encoder.output_size,
+        enc_final_size=encoder.final_size,
+        scorer=scorer,
+    )
+    embeddings = Embeddings(
+        src_vocab_size=cfg.src_vocab_size,
+        tgt_vocab_size=cfg.tgt_vocab_size,
+        emb_size=cfg.emb_size,
+        dropout=cfg.emb_dropout,
+        shared=cfg.share_embeddings,
+    )
+    generator = Generator(
+        in_size=decoder.output_size,
+        vocab_size=cfg.tgt_vocab_size,
+        tie_to=embeddings.tgt if cfg.tie_embeddings else None,
+    )
+    return Seq2Seq(
+        resolved, embeddings=embeddings, encoder=encoder, decoder=decoder, generator=generator
+    )
+
+
+def model_from_checkpoint(
+    path: str | Path, device: str = "cpu"
+) -> tuple[Seq2Seq, dict[str, str]]:
+    """Rebuild the exact model from a checkpoint's "model_config" metadata and load its weights.
+
+    Returns (model in eval mode on `device`, the checkpoint's metadata).
+    """
+    meta = read_metadata(path)
+    values = json_field(meta, "model_config", path)
+    if not isinstance(values, dict):
+        raise UsageError("checkpoint metadata field 'model_config' is not an object", file=path)
+    cfg = ModelConfig.from_dict(values, source=str(path))
+    model = build_model(cfg, source=str(path)).to(device)
+    load_weights(path, model, device=device)
+    return model.eval(), meta

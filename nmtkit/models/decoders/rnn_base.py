@@ -1,0 +1,52 @@
+"""Fields and checks shared by the RNN decoders (bahdanau, luong, plain); registers nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from torch import Tensor
+
+from nmtkit.config import ConfigBase, option
+from nmtkit.models.base import AttentionMemory, DecoderState, EncoderOutput, Scorer
+from nmtkit.models.rnn import Bridge, BridgeKind, Cell
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RNNDecoderConfig(ConfigBase):
+    cell: Cell = option("gru", help="recurrent cell type")  # noqa: RUF009
+    layers: int = option(1, help="number of stacked recurrent layers")
+    hidden_size: int = option(512, help="decoder hidden size Hd")
+    dropout: float = option(0.2, help="dropout between layers and before the output layer")
+    bridge: BridgeKind = option(  # noqa: RUF009
+        "linear-tanh",
+        help="initial state from the encoder summary (linear+tanh) or zeros",
+    )
+
+
+def check_rnn_config(config: RNNDecoderConfig) -> str | None:
+    if config.layers < 1 or config.hidden_size < 1:
+        return "decoder layers and hidden size must be >= 1"
+    if not 0.0 <= config.dropout < 1.0:
+        return "decoder dropout must be in [0, 1)"
+    return None
+
+
+def make_bridge(config: RNNDecoderConfig, enc_final_size: int) -> Bridge:
+    return Bridge(
+        config.bridge,
+        cell=config.cell,
+        in_size=enc_final_size,
+        hidden_size=config.hidden_size,
+        layers=config.layers,
+    )
+
+
+def initial_state(
+    bridge: Bridge, scorer: Scorer | None, enc: EncoderOutput, input_feed: Tensor | None = None
+) -> DecoderState:
+    """Bridge the encoder summary into (hidden, cell) and let the scorer project keys once."""
+    hidden, cell = bridge(enc.final)  # (L, B, Hd)
+    memory: AttentionMemory | None = None
+    if scorer is not None:
+        memory = scorer.prepare(enc.states, enc.pad_mask)
+    return DecoderState(hidden=hidden, memory=memory, cell=cell, input_feed=input_feed)

@@ -1,0 +1,61 @@
+"""Tiny model/batch factories for the model tests (small sizes keep every test well under 1 s)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from nmtkit.data.specials import EOS_ID, PAD_ID
+from nmtkit.models.build import ModelConfig, build_model
+from nmtkit.models.seq2seq import Seq2Seq
+
+SRC_V, TGT_V = 23, 19
+
+
+def tiny_config(
+    encoder: str = "rnn",
+    attention: str = "concat",
+    decoder: str = "bahdanau",
+    *,
+    cell: str = "gru",
+    enc: dict[str, Any] | None = None,
+    att: dict[str, Any] | None = None,
+    dec: dict[str, Any] | None = None,
+    **model: Any,
+) -> ModelConfig:
+    """Sizes chosen so encoder output (2·6 = 12) differs from the decoder size (10)."""
+    enc_opts = {"cell": cell, "hidden_size": 6, "layers": 2, "dropout": 0.0, **(enc or {})}
+    dec_opts = {"cell": cell, "hidden_size": 10, "layers": 2, "dropout": 0.0, **(dec or {})}
+    att_opts = dict(att or {})
+    if attention in ("dot", "scaled-dot"):
+        att_opts.setdefault("project", True)
+    if attention in ("concat", "multihead"):
+        att_opts.setdefault("attention_size", 8)
+    if attention == "multihead":
+        att_opts.setdefault("heads", 2)
+    base = {"src_vocab_size": SRC_V, "tgt_vocab_size": TGT_V, "emb_size": 7, "emb_dropout": 0.0}
+    return ModelConfig(
+        encoder=encoder, attention=attention, decoder=decoder, encoder_options=enc_opts,
+        attention_options=att_opts, decoder_options=dec_opts, **{**base, **model},
+    )
+
+
+def build(*args: Any, seed: int = 0, **kwargs: Any) -> Seq2Seq:
+    """A tiny model (eval mode, seeded) from `tiny_config` arguments."""
+    torch.manual_seed(seed)
+    return build_model(tiny_config(*args, **kwargs)).eval()
+
+
+def make_batch(
+    lengths: list[int], tgt_len: int = 5, seed: int = 0
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """src (B, S) = random pieces + EOS, PAD after; lengths (B,); tgt_in (B, T)."""
+    gen = torch.Generator().manual_seed(seed)
+    batch, max_len = len(lengths), max(lengths)
+    src = torch.full((batch, max_len), PAD_ID, dtype=torch.long)
+    for i, n in enumerate(lengths):
+        src[i, : n - 1] = torch.randint(4, SRC_V, (n - 1,), generator=gen)
+        src[i, n - 1] = EOS_ID
+    tgt = torch.randint(4, TGT_V, (batch, tgt_len), generator=gen)
+    return src, torch.tensor(lengths), tgt
