@@ -1,0 +1,31 @@
+import json
+
+from typer.testing import CliRunner
+
+from nmtkit.cli import build_app
+from nmtkit.models import ATTENTION, DECODERS, ENCODERS
+
+
+def test_models_json_lists_every_registered_component_with_defaults():
+    result = CliRunner().invoke(build_app(["models"]), ["models", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    listed = {(r["kind"], r["name"]) for r in rows}
+    expected = {(reg.kind, e.name) for reg in (ENCODERS, ATTENTION, DECODERS) for e in reg}
+    assert listed == expected
+    general = next(r for r in rows if r["name"] == "general")
+    assert set(general["aliases"]) == {"bilinear", "multiplicative"}
+    for row in rows:
+        entry = {"encoder": ENCODERS, "attention": ATTENTION, "decoder": DECODERS}[
+            row["kind"]].entry(row["name"])
+        defaults = entry.config_cls()
+        for opt in row["options"]:
+            field = opt["flag"].split("-", 3)[-1].replace("-", "_")
+            assert opt["default"] == getattr(defaults, field), opt["flag"]
+
+
+def test_models_table_shows_names_and_flags():
+    result = CliRunner().invoke(build_app(["models"]), ["models"], terminal_width=200)
+    assert result.exit_code == 0
+    for name in ("rnn", "concat", "bahdanau"):
+        assert name in result.output
