@@ -1,0 +1,345 @@
+"""`nmtkit preprocess`: train sentencepiece, filter, binarize, write a data directory atomically.
+
+Flow: check inputs (missing files, languages) → scan valid/test (line counts, UTF-8) → when
+training a tokenizer, stream train once into cleaned text files and train sentencepiece on them →
+encode every split in chunks (optionally in worker processes) into growing typed arrays → write
+``{split}.safetensors``, ``tokenizer.json``, ``manifest.json``. All of it happens in a temporary
+directory renamed into place at the end (`atomic_dir`), so any error leaves no output behind.
+
+Memory grows with the token count only (4 bytes per token while encoding, 2 on disk for vocabs up
+to 64k): lines are never held in a Python list beyond one chunk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import multiprocessing
+import os
+import shutil
+from array import array
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from nmtkit import __version__
+from nmtkit.config import ConfigBase, option
+from nmtkit.data import specials
+from nmtkit.data.binarized import write_split
+from nmtkit.data.encoding import REASONS, ChunkEncoder, ChunkResult, encode_chunk
+from nmtkit.data.manifest import FORMAT_VERSION, Manifest, SplitStats
+from nmtkit.data.textio import decode_line, find_corpus_file, read_pair_chunks
+from nmtkit.data.tokenizer import SPECIALS, Tokenizer, load_processor, train_spm
+from nmtkit.errors import UsageError
+from nmtkit.io.atomic import atomic_dir
+
+INVALID_FIX = "re-encode the file as UTF-8 (e.g. iconv -f latin1 -t utf-8) or pass --skip-invalid"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PreprocessConfig(ConfigBase):
+    """Everything `nmtkit preprocess` accepts; the CLI flags are generated from these fields."""
+
+    source_lang: str = option("", help="Source language suffix (files PREFIX.SRC).", short="s")
+    target_lang: str = option("", help="Target language suffix (files PREFIX.TGT).", short="t")
+    train: str = option("", help="Training corpus prefix: PREFIX.SRC and PREFIX.TGT, plain or .gz.")
+    valid: str | None = option(None, help="Validation corpus prefix (kept unfiltered).")
+    test: list[str] = option(  # noqa: RUF009 (option() builds a default_factory field)
+        [], help="Test corpus prefix; repeatable; split named by basename."
+    )
+    out: str = option("", help="Output data directory.")
+    force: bool = option(False, help="Replace a non-empty --out directory.")
+    vocab_size: int = option(8000, help="Sentencepiece vocabulary size (per side if separate).")
+    model_type: Literal["unigram", "bpe"] = option("unigram", help="Sentencepiece model type.")
+    joint: bool = option(True, help="One vocabulary for both languages (else one per side).")
+    character_coverage: float = option(1.0, help="Share of characters the vocabulary covers.")
+    input_sentence_size: int = option(
+        1_000_000, help="Sentences sampled to train sentencepiece (0 = all)."
+    )
+    spm_model: str | None = option(
+        None, help="Reuse a tokenizer: a joint .model file or a data dir with tokenizer.json."
+    )
+    max_len: int = option(
+        250, help="Drop train pairs with a side longer than this (pieces; 0 = off)."
+    )
+    max_len_ratio: float = option(
+        9.0, help="Drop train pairs whose length ratio exceeds this (0 = off)."
+    )
+    workers: int = option(1, help="Processes that encode in parallel.")
+    skip_invalid: bool = option(
+        False, help="Drop train pairs with invalid UTF-8 (valid/test: replace bytes with U+FFFD)."
+    )
+    chunk_size: int = option(10_000, help="Line pairs per encoding chunk.")
+
+
+class Progress(Protocol):
+    """What the CLI's progress bar implements; preprocess itself never prints."""
+
+    def start(self, description: str, total: int) -> None: ...
+    def update(self, completed: int) -> None: ...
+    def stop(self) -> None: ...
+
+
+class NullProgress:
+    def start(self, description: str, total: int) -> None:
+        pass
+
+    def update(self, completed: int) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+@dataclasses.dataclass(frozen=True)
+class SplitFiles:
+    name: str
+    src: Path
+    tgt: Path
+
+
+def run(cfg: PreprocessConfig, progress: Progress | None = None) -> Manifest:
+    """Preprocess per `cfg`; returns the written Manifest (directory = cfg.out)."""
+    progress = progress or NullProgress()
+    check_config(cfg)
+    splits = resolve_splits(cfg)
+    out = Path(cfg.out)
+    with atomic_dir(out, force=cfg.force) as tmp:
+        if cfg.spm_model is None:
+            for split in splits[1:]:
+                scan(split, cfg, progress)
+        tok = make_tokenizer(cfg, splits[0], tmp, progress)
+        stats: dict[str, SplitStats] = {}
+        with mapper(cfg.workers) as pmap:
+            for split in splits:
+                stats[split.name] = binarize(split, cfg, tok, tmp, pmap, progress)
+        manifest = build_manifest(cfg, tok, stats)
+        manifest.save(tmp)
+        open_permissions(tmp)
+    return dataclasses.replace(manifest, directory=out)
+
+
+def open_permissions(directory: Path) -> None:
+    """Temp files are created 0600/0700; give the finished data dir the usual umask modes."""
+    umask = os.umask(0)
+    os.umask(umask)
+    directory.chmod(0o777 & ~umask)
+    for path in directory.iterdir():
+        path.chmod(0o666 & ~umask)
+
+
+def check_config(cfg: PreprocessConfig) -> None:
+    """Refuse inconsistent options before touching any file."""
+    def bad(msg: str, fix: str) -> UsageError:
+        return UsageError(msg, fix=fix)
+
+    if not cfg.source_lang or not cfg.target_lang:
+        raise bad("--source-lang and --target-lang are required", "e.g. -s en -t de")
+    if cfg.source_lang == cfg.target_lang:
+        raise bad("source and target language are the same", "pass two different suffixes")
+    if not cfg.train or not cfg.out:
+        raise bad("--train and --out are required", "e.g. --train data/train --out data-bin")
+    if cfg.vocab_size < 8:
+        raise bad(f"--vocab-size {cfg.vocab_size} is too small", "use at least 8")
+    if not 0.0 < cfg.character_coverage <= 1.0:
+        raise bad("--character-coverage must be in (0, 1]", "e.g. 1.0, or 0.9995 for CJK")
+    if cfg.workers < 1 or cfg.chunk_size < 1 or cfg.input_sentence_size < 0:
+        raise bad("--workers, --chunk-size must be >= 1", "and --input-sentence-size >= 0")
+    if cfg.max_len < 0 or (cfg.max_len_ratio and cfg.max_len_ratio < 1.0):
+        raise bad("--max-len must be >= 0 and --max-len-ratio 0 or >= 1", "0 turns a filter off")
+
+
+def resolve_splits(cfg: PreprocessConfig) -> list[SplitFiles]:
+    """train, valid, tests with their files; missing files and duplicate names are errors."""
+    named = [("train", cfg.train)]
+    if cfg.valid:
+        named.append(("valid", cfg.valid))
+    named += [(Path(p).name, p) for p in cfg.test]
+    seen: set[str] = set()
+    out = []
+    for name, prefix in named:
+        if name in seen:
+            raise UsageError(
+                f"two splits would both be named {name!r}",
+                file=prefix,
+                fix="test splits are named by the prefix's basename; rename one",
+            )
+        seen.add(name)
+        src = find_corpus_file(prefix, cfg.source_lang)
+        tgt = find_corpus_file(prefix, cfg.target_lang)
+        out.append(SplitFiles(name, src, tgt))
+    return out
+
+
+def invalid_error(split: SplitFiles, line: int, side: str) -> UsageError:
+    path = split.src if side == "src" else split.tgt
+    return UsageError("invalid UTF-8", file=path, line=line, fix=INVALID_FIX)
+
+
+def scan(
+    split: SplitFiles,
+    cfg: PreprocessConfig,
+    progress: Progress,
+    sinks: tuple[Any, Any] | None = None,
+) -> None:
+    """Read a split once: line counts and UTF-8 checked; cleaned pairs written to `sinks`."""
+    progress.start(f"reading {split.name}", split.src.stat().st_size)
+    for first, src_raw, tgt_raw, pos in read_pair_chunks(split.src, split.tgt, cfg.chunk_size):
+        for k, (s_raw, t_raw) in enumerate(zip(src_raw, tgt_raw, strict=True)):
+            s, t = decode_line(s_raw), decode_line(t_raw)
+            if s is None or t is None:
+                if not cfg.skip_invalid:
+                    raise invalid_error(split, first + k, "src" if s is None else "tgt")
+                continue
+            if sinks is not None:
+                sinks[0].write(s + "\n")
+                sinks[1].write(t + "\n")
+        progress.update(pos)
+    progress.stop()
+
+
+def make_tokenizer(
+    cfg: PreprocessConfig, train: SplitFiles, tmp: Path, progress: Progress
+) -> Tokenizer:
+    """Reuse --spm-model or train sentencepiece on the cleaned train text; files go into `tmp`."""
+    if cfg.spm_model is not None:
+        tok = reuse_tokenizer(Path(cfg.spm_model), tmp)
+    else:
+        src_txt, tgt_txt = tmp / ".spm_input.src", tmp / ".spm_input.tgt"
+        with open(src_txt, "w", encoding="utf-8") as fs, open(tgt_txt, "w", encoding="utf-8") as ft:
+            scan(train, cfg, progress, sinks=(fs, ft))
+        progress.start("training sentencepiece", 0)
+        train_args = dict(
+            vocab_size=cfg.vocab_size,
+            model_type=cfg.model_type,
+            character_coverage=cfg.character_coverage,
+            input_sentence_size=cfg.input_sentence_size,
+            num_threads=os.cpu_count() or 1,
+        )
+        try:
+            if cfg.joint:
+                model = train_spm([src_txt, tgt_txt], tmp / "spm", **train_args)
+                tok = Tokenizer(model, model, joint=True)
+            else:
+                src_m = train_spm([src_txt], tmp / f"spm.{cfg.source_lang}", **train_args)
+                tgt_m = train_spm([tgt_txt], tmp / f"spm.{cfg.target_lang}", **train_args)
+                tok = Tokenizer(src_m, tgt_m, joint=False)
+        except UsageError as exc:
+            raise UsageError(exc.message, file=train.src, fix=exc.fix) from None
+        finally:
+            src_txt.unlink(missing_ok=True)
+            tgt_txt.unlink(missing_ok=True)
+            progress.stop()
+        for vocab in tmp.glob("spm*.vocab"):  # sentencepiece's human-readable dump; unused
+            vocab.unlink()
+    tok.copy_to(tmp)
+    return Tokenizer.load(tmp)
+
+
+def reuse_tokenizer(path: Path, tmp: Path) -> Tokenizer:
+    """A data/save dir with tokenizer.json, or a single joint .model file."""
+    if path.is_dir():
+        tok = Tokenizer.load(path)
+    else:
+        load_processor(path)  # checks it exists and has nmtkit's special ids
+        shutil.copyfile(path, tmp / "spm.model")
+        tok = Tokenizer(tmp / "spm.model", tmp / "spm.model", joint=True)
+    return tok
+
+
+@contextlib.contextmanager
+def mapper(workers: int) -> Iterator[Callable[[Callable, Iterable], Iterator]]:
+    """An ordered map: in-process for 1 worker, else a fork pool with a bounded window."""
+    if workers <= 1:
+        yield map
+        return
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with multiprocessing.get_context(method).Pool(workers) as pool:
+        yield functools.partial(windowed_map, pool, window=2 * workers)
+
+
+def windowed_map(pool: Any, fn: Callable, jobs: Iterable, *, window: int) -> Iterator:
+    """pool.imap would read all input ahead; this keeps at most `window` chunks in flight."""
+    pending: deque = deque()
+    for job in jobs:
+        pending.append(pool.apply_async(fn, (job,)))
+        if len(pending) >= window:
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
+
+
+def binarize(
+    split: SplitFiles, cfg: PreprocessConfig, tok: Tokenizer, tmp: Path, pmap: Callable,
+    progress: Progress,
+) -> SplitStats:
+    """Encode one split chunk by chunk into typed arrays and write {name}.safetensors."""
+    is_train = split.name == "train"
+    policy = "report" if not cfg.skip_invalid else ("drop" if is_train else "replace")
+    enc = ChunkEncoder(
+        src_model=str(tok.src_model), tgt_model=str(tok.tgt_model), filter=is_train,
+        max_len=cfg.max_len, max_len_ratio=cfg.max_len_ratio, invalid=policy,
+    )
+    acc = ChunkResult(src_tokens=array("I"), src_lengths=array("I"),
+                      tgt_tokens=array("I"), tgt_lengths=array("I"))
+    counter = [0]
+
+    def jobs() -> Iterator[tuple[int, list[bytes], list[bytes]]]:
+        for first, src_raw, tgt_raw, pos in read_pair_chunks(split.src, split.tgt, cfg.chunk_size):
+            counter[0] += len(src_raw)
+            yield first, src_raw, tgt_raw
+            progress.update(pos)
+
+    progress.start(f"encoding {split.name}", split.src.stat().st_size)
+    for res in pmap(functools.partial(encode_chunk, enc), jobs()):
+        if res.first_invalid is not None and policy == "report":
+            raise invalid_error(split, *res.first_invalid)
+        merge(acc, res)
+    progress.stop()
+    write_split(
+        tmp / f"{split.name}.safetensors",
+        src_tokens=acc.src_tokens, src_lengths=acc.src_lengths,
+        tgt_tokens=acc.tgt_tokens, tgt_lengths=acc.tgt_lengths,
+        src_vocab_size=tok.src_vocab_size, tgt_vocab_size=tok.tgt_vocab_size,
+    )
+    return SplitStats(
+        file=f"{split.name}.safetensors", sources=[str(split.src), str(split.tgt)],
+        read=counter[0], sentences=len(acc.src_lengths),
+        src_tokens=len(acc.src_tokens), tgt_tokens=len(acc.tgt_tokens),
+        src_unk=acc.src_unk, tgt_unk=acc.tgt_unk,
+        src_max_len=max(acc.src_lengths, default=0), tgt_max_len=max(acc.tgt_lengths, default=0),
+        dropped=dict(acc.dropped) if is_train else {}, invalid_replaced=acc.replaced,
+    )
+
+
+def merge(acc: ChunkResult, res: ChunkResult) -> None:
+    """Append a chunk's arrays and counts to the split's accumulator (arrays: memcpy)."""
+    acc.src_tokens.extend(res.src_tokens)
+    acc.src_lengths.extend(res.src_lengths)
+    acc.tgt_tokens.extend(res.tgt_tokens)
+    acc.tgt_lengths.extend(res.tgt_lengths)
+    acc.src_unk += res.src_unk
+    acc.tgt_unk += res.tgt_unk
+    acc.replaced += res.replaced
+    for reason in REASONS:
+        acc.dropped[reason] += res.dropped[reason]
+
+
+def build_manifest(cfg: PreprocessConfig, tok: Tokenizer, stats: dict[str, SplitStats]) -> Manifest:
+    return Manifest(
+        format_version=FORMAT_VERSION,
+        nmtkit_version=__version__,
+        src_lang=cfg.source_lang,
+        tgt_lang=cfg.target_lang,
+        joint=tok.joint,
+        src_vocab_size=tok.src_vocab_size,
+        tgt_vocab_size=tok.tgt_vocab_size,
+        specials={"pad": specials.PAD_ID, "unk": specials.UNK_ID,
+                  "bos": specials.BOS_ID, "eos": specials.EOS_ID, "pieces": SPECIALS},
+        tokenizer=tok.to_json(),
+        filters={"max_len": cfg.max_len, "max_len_ratio": cfg.max_len_ratio,
+                 "skip_invalid": cfg.skip_invalid, "train_only": True},
+        splits=stats,
+    )
