@@ -1,0 +1,132 @@
+"""`luong` decoder (Luong, Pham & Manning 2015, global attention).
+
+  h_t  = RNN([y_{t-1}; h~_{t-1}], h_{t-1})      (input feeding; without it the input is y_{t-1})
+  c_t  = attend(h_t, encoder states)
+  h~_t = tanh(W_c [c_t; h_t])                    (attentional hidden state → generator)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+from torch import Tensor, nn
+
+from nmtkit.config import ConfigBase, option
+from nmtkit.models import DECODERS
+from nmtkit.models.base import Decoder, DecoderState, EncoderOutput, Scorer
+from nmtkit.models.decoders.rnn_base import (
+    RNNDecoderConfig,
+    check_rnn_config,
+    initial_state,
+    make_bridge,
+)
+from nmtkit.models.rnn import StackedCell
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LuongConfig(RNNDecoderConfig):
+    input_feeding: bool = option(
+        True,
+        help="feed the previous attentional state h~_{t-1} into the cell; off allows one fused "
+        "RNN call over the whole target in training",
+    )
+
+
+@DECODERS.register("luong", config=LuongConfig)
+class LuongDecoder(Decoder):
+    """RNN step first, then attend with h_t; output h~_t = tanh(W_c [c_t; h_t]).
+
+    Without input feeding the teacher-forced forward is one nn.GRU/nn.LSTM call over all T
+    plus one attention call with T queries (no Python loop at all).
+    """
+
+    def __init__(
+        self,
+        config: LuongConfig,
+        *,
+        emb_size: int,
+        enc_output_size: int,
+        enc_final_size: int,
+        scorer: Scorer | None,
+    ) -> None:
+        super().__init__()
+        assert scorer is not None, "the luong decoder needs a scorer"
+        self.config = config
+        self.emb_size = emb_size
+        self.scorer = scorer
+        self.bridge = make_bridge(config, enc_final_size)
+        feed = config.hidden_size if config.input_feeding else 0
+        self.cell = StackedCell(
+            config.cell,
+            input_size=emb_size + feed,
+            hidden_size=config.hidden_size,
+            layers=config.layers,
+            dropout=config.dropout,
+        )
+        combined_in = enc_output_size + config.hidden_size
+        self.combine = nn.Linear(combined_in, config.hidden_size, bias=False)
+        self.dropout = nn.Dropout(config.dropout)
+        self.output_size = config.hidden_size
+
+    @classmethod
+    def check(
+        cls, config: ConfigBase, *, emb_size: int, enc_output_size: int, enc_final_size: int
+    ) -> str | None:
+        assert isinstance(config, LuongConfig)
+        return check_rnn_config(config)
+
+    def init_state(self, enc: EncoderOutput) -> DecoderState:
+        feed = None
+        if self.config.input_feeding:
+            feed = enc.states.new_zeros(enc.states.size(0), self.config.hidden_size)  # (B, Hd)
+        return initial_state(self.bridge, self.scorer, enc, input_feed=feed)
+
+    def attend(self, h: Tensor, state: DecoderState) -> tuple[Tensor, Tensor]:
+        """h (B, T, Hd) → features h~ (B, T, Hd) (after dropout), weights (B, T, S)."""
+        assert state.memory is not None
+        context, weights = self.scorer(h, state.memory)  # (B, T, He), (B, T, S)
+        combined = torch.tanh(self.combine(torch.cat([context, h], dim=-1)))  # (B, T, Hd)
+        return self.dropout(combined), weights
+
+    def recur(self, emb_gates: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState, Tensor]:
+        """Input-feeding step from precomputed embedding gates (B, G·Hd)."""
+        assert state.input_feed is not None
+        gates = emb_gates + self.cell.input_gates(
+            state.input_feed, self.emb_size, self.cell.rnn.input_size, bias=False
+        )
+        out, hidden, cell = self.cell.step(gates, state.hidden, state.cell)  # (B, Hd)
+        feat, weights = self.attend(out.unsqueeze(1), state)  # (B, 1, Hd), (B, 1, S)
+        feat = feat.squeeze(1)
+        new_state = DecoderState(hidden=hidden, memory=state.memory, cell=cell, input_feed=feat)
+        return feat, new_state, weights.squeeze(1)
+
+    def run_rnn(self, emb: Tensor, state: DecoderState) -> tuple[Tensor, Tensor, Tensor | None]:
+        """Fused RNN over emb (B, T, E) → outputs (B, T, Hd), hidden, cell (L, B, Hd)."""
+        hx = state.hidden if state.cell is None else (state.hidden, state.cell)
+        out, h_n = self.cell.rnn(emb, hx)
+        if isinstance(h_n, tuple):
+            return out, h_n[0], h_n[1]
+        return out, h_n, None
+
+    def step(self, prev_emb: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState, Tensor]:
+        if self.config.input_feeding:
+            emb_gates = self.cell.input_gates(prev_emb, 0, self.emb_size, bias=True)
+            return self.recur(emb_gates, state)
+        out, hidden, cell = self.run_rnn(prev_emb.unsqueeze(1), state)  # (B, 1, Hd)
+        feat, weights = self.attend(out, state)
+        new_state = DecoderState(hidden=hidden, memory=state.memory, cell=cell)
+        return feat.squeeze(1), new_state, weights.squeeze(1)
+
+    def forward(self, tgt_emb: Tensor, state: DecoderState) -> tuple[Tensor, Tensor]:
+        """tgt_emb (B, T, E) → features (B, T, Hd), weights (B, T, S)."""
+        if not self.config.input_feeding:
+            out, _, _ = self.run_rnn(tgt_emb, state)  # (B, T, Hd)
+            return self.attend(out, state)
+        emb_gates = self.cell.input_gates(tgt_emb, 0, self.emb_size, bias=True)  # (B, T, G·Hd)
+        features, weights = [], []
+        for t in range(tgt_emb.size(1)):
+            feat, state, w = self.recur(emb_gates[:, t], state)
+            features.append(feat)
+            weights.append(w)
+        return torch.stack(features, 1), torch.stack(weights, 1)

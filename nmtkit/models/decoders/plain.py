@@ -1,0 +1,91 @@
+"""`plain` decoder: no attention (Sutskever et al. 2014 / Cho et al. 2014 style baseline).
+
+The encoder summary, through the bridge, is the decoder's only view of the source — the
+bottleneck attention was invented to remove; kept so users can measure the difference.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from torch import Tensor, nn
+
+from nmtkit.config import ConfigBase
+from nmtkit.models import DECODERS
+from nmtkit.models.base import AttentionMemory, Decoder, DecoderState, EncoderOutput, Scorer
+from nmtkit.models.decoders.rnn_base import RNNDecoderConfig, check_rnn_config, make_bridge
+from nmtkit.models.rnn import make_rnn
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PlainConfig(RNNDecoderConfig):
+    pass
+
+
+@DECODERS.register("plain", config=PlainConfig)
+class PlainDecoder(Decoder):
+    """Bridge + RNN, no attention. Attention weights are returned as zeros (B, T, S).
+
+    The state's memory carries only the source padding mask (zero-width values) so the weights
+    keep their (N, S) shape through beam reordering at no cost.
+    """
+
+    uses_attention = False
+
+    def __init__(
+        self,
+        config: PlainConfig,
+        *,
+        emb_size: int,
+        enc_output_size: int,
+        enc_final_size: int,
+        scorer: Scorer | None,
+    ) -> None:
+        super().__init__()
+        assert scorer is None, "the plain decoder takes no scorer"
+        self.config = config
+        self.bridge = make_bridge(config, enc_final_size)
+        self.rnn = make_rnn(
+            config.cell,
+            input_size=emb_size,
+            hidden_size=config.hidden_size,
+            layers=config.layers,
+            dropout=config.dropout,
+        )
+        self.dropout = nn.Dropout(config.dropout)
+        self.output_size = config.hidden_size
+
+    @classmethod
+    def query_size(cls, config: ConfigBase) -> int:
+        return 0
+
+    @classmethod
+    def check(
+        cls, config: ConfigBase, *, emb_size: int, enc_output_size: int, enc_final_size: int
+    ) -> str | None:
+        assert isinstance(config, PlainConfig)
+        return check_rnn_config(config)
+
+    def init_state(self, enc: EncoderOutput) -> DecoderState:
+        hidden, cell = self.bridge(enc.final)  # (L, B, Hd)
+        memory = AttentionMemory(values=enc.states[:, :, :0], pad_mask=enc.pad_mask)  # (B, S, 0)
+        return DecoderState(hidden=hidden, memory=memory, cell=cell)
+
+    def run(self, emb: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState, Tensor]:
+        """emb (B, T, E) → features (B, T, Hd), new state, zero weights (B, T, S)."""
+        assert state.memory is not None
+        hx = state.hidden if state.cell is None else (state.hidden, state.cell)
+        out, h_n = self.rnn(emb, hx)  # (B, T, Hd)
+        hidden, cell = h_n if isinstance(h_n, tuple) else (h_n, None)
+        pad_mask = state.memory.pad_mask  # (B, S)
+        weights = pad_mask.new_zeros(emb.size(0), emb.size(1), pad_mask.size(1), dtype=out.dtype)
+        new_state = DecoderState(hidden=hidden, memory=state.memory, cell=cell)
+        return self.dropout(out), new_state, weights
+
+    def step(self, prev_emb: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState, Tensor]:
+        feat, state, weights = self.run(prev_emb.unsqueeze(1), state)
+        return feat.squeeze(1), state, weights.squeeze(1)
+
+    def forward(self, tgt_emb: Tensor, state: DecoderState) -> tuple[Tensor, Tensor]:
+        feat, _, weights = self.run(tgt_emb, state)
+        return feat, weights
