@@ -1,0 +1,76 @@
+"""The one decoding loop, shared by every strategy and by single models and ensembles.
+
+encode once → init_state → expand to N = B·K rows (repeat_interleave) → loop:
+decode_step → strategy.advance → state.reorder(strategy.reorder_index), until every sentence is
+finished. Finished sentences leave the batch (the strategy shrinks its index), so the model never
+computes them again.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import torch
+from torch import Tensor
+
+from nmtkit.search.config import SearchConfig
+from nmtkit.search.hypothesis import Hypothesis
+from nmtkit.search.strategy import Search
+
+
+class Decodable(Protocol):
+    """What search needs from a model (Seq2Seq and Ensemble both provide it)."""
+
+    def encode(self, src: Tensor, src_lengths: Tensor) -> Any: ...
+
+    def init_state(self, enc: Any) -> Any: ...
+
+    def decode_step(self, prev_tokens: Tensor, state: Any) -> tuple[Tensor, Any, Tensor]: ...
+
+
+def make_strategy(
+    cfg: SearchConfig, *, keep_attention: bool = False, device: str = "cpu"
+) -> Search:
+    """The strategy object for a config (a fresh one per batch is not needed: start() resets)."""
+    from nmtkit.search.beam import BeamSearch
+    from nmtkit.search.greedy import GreedySearch
+    from nmtkit.search.sampling import SamplingSearch
+
+    common = dict(
+        lenpen=cfg.lenpen,
+        min_len=cfg.min_len,
+        max_len_a=cfg.max_len_a,
+        max_len_b=cfg.max_len_b,
+        keep_attention=keep_attention,
+    )
+    if cfg.sampling:
+        generator = torch.Generator(device=device).manual_seed(cfg.seed)
+        return SamplingSearch(
+            num_samples=cfg.nbest,
+            temperature=cfg.temperature,
+            topk=cfg.topk,
+            generator=generator,
+            **common,
+        )
+    if cfg.beam_size == 1:
+        return GreedySearch(**common)
+    return BeamSearch(beam_size=cfg.beam_size, **common)
+
+
+def decode(
+    model: Decodable, src: Tensor, src_lengths: Tensor, strategy: Search
+) -> list[list[Hypothesis]]:
+    """Translate one batch: src (B, S) pieces + EOS, PAD-padded; src_lengths (B,) with EOS.
+
+    Returns, per sentence in batch order, its finished hypotheses best first.
+    """
+    state = model.init_state(model.encode(src, src_lengths))
+    expand = strategy.start(src_lengths, src.size(1))  # (N,)
+    if strategy.K > 1:
+        state = state.reorder(expand)
+    while not strategy.done:
+        log_probs, state, weights = model.decode_step(strategy.last_tokens, state)
+        strategy.advance(log_probs, weights)
+        if strategy.reorder_index is not None and not strategy.done:
+            state = state.reorder(strategy.reorder_index)
+    return strategy.finalize()
