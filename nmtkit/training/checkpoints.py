@@ -1,0 +1,116 @@
+"""The save directory: refusing to clobber another run, model checkpoints, keep-last pruning.
+
+Every file is written atomically (nmtkit.io.atomic): a crash mid-write leaves the previous file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from nmtkit.errors import UsageError
+from nmtkit.io.checkpoint import save_model
+from nmtkit.training.state import STATE_FILE
+
+LAST, BEST = "checkpoint_last.safetensors", "checkpoint_best.safetensors"
+STEP_RE = re.compile(r"checkpoint_step(\d+)\.safetensors$")
+METRICS = "metrics.jsonl"
+
+
+def run_files(save_dir: Path) -> list[Path]:
+    """Files that mark a directory as holding a training run."""
+    if not save_dir.is_dir():
+        return []
+    names = {LAST, BEST, STATE_FILE, METRICS}
+    return sorted(p for p in save_dir.iterdir() if p.name in names or STEP_RE.match(p.name))
+
+
+def prepare_save_dir(save_dir: Path, *, resume: bool, force: bool, write: bool) -> Path | None:
+    """Check the save dir against --resume/--force; returns the state file to resume from.
+
+    With --force (and no --resume) the previous run's files are removed (only when `write`).
+    """
+    if save_dir.exists() and not save_dir.is_dir():
+        raise UsageError("--save-dir is a file, not a directory", file=save_dir)
+    existing = run_files(save_dir)
+    state = save_dir / STATE_FILE
+    if resume:
+        if not state.is_file():
+            raise UsageError(
+                "nothing to resume: no trainer_state.safetensors here",
+                file=save_dir,
+                fix="drop --resume to start a new run",
+            )
+        return state
+    if existing and not force:
+        raise UsageError(
+            "save dir already holds a training run",
+            file=save_dir,
+            fix="pass --resume to continue it, --force to start over, or choose another --save-dir",
+        )
+    if write:
+        for path in existing:
+            path.unlink()
+    return None
+
+
+def checkpoint_metadata(
+    *, model_config: Any, train_config: Any, tokenizer: dict[str, Any], step: int, epoch: int
+) -> dict[str, str]:
+    return {
+        "model_config": model_config.to_json(),
+        "train_config": train_config.to_json(),
+        "tokenizer": json.dumps(tokenizer, sort_keys=True),
+        "step": str(step),
+        "epoch": str(epoch),
+    }
+
+
+def write_checkpoint(save_dir: Path, name: str, model: nn.Module, meta: dict[str, str]) -> Path:
+    path = save_dir / name
+    save_model(path, model, meta)
+    return path
+
+
+def prune_step_checkpoints(save_dir: Path, keep_last: int) -> None:
+    """Delete all but the newest `keep_last` checkpoint_step{N} files."""
+    steps = sorted(
+        (int(m.group(1)), p) for p in save_dir.iterdir() if (m := STEP_RE.match(p.name))
+    )
+    for _, path in steps[: max(0, len(steps) - keep_last)]:
+        path.unlink(missing_ok=True)
+
+
+def first_difference(stored: Any, given: Any, prefix: str = "") -> str | None:
+    """Dotted name of the first field where two config dicts differ, else None."""
+    if isinstance(stored, dict) and isinstance(given, dict):
+        for key in sorted(set(stored) | set(given)):
+            diff = first_difference(stored.get(key), given.get(key), f"{prefix}{key}.")
+            if diff is not None:
+                return diff
+        return None
+    return None if stored == given else prefix.rstrip(".")
+
+
+def check_same_architecture(stored: dict[str, Any], given: dict[str, Any], path: Path) -> None:
+    """--resume must rebuild the same model: name the first field that differs."""
+    field = first_difference(stored, given)
+    if field is None:
+        return
+    value = _lookup(stored, field), _lookup(given, field)
+    raise UsageError(
+        f"--resume: architecture differs from the checkpoint at {field} "
+        f"(checkpoint {value[0]!r}, given {value[1]!r})",
+        file=path,
+        fix="pass the original architecture flags, or --force to start a new run",
+    )
+
+
+def _lookup(values: dict[str, Any], dotted: str) -> Any:
+    for key in dotted.split("."):
+        values = values.get(key) if isinstance(values, dict) else None
+    return values

@@ -1,0 +1,85 @@
+"""Optimizer and learning-rate schedule factories.
+
+The schedule is a plain object whose state is JSON (it goes into trainer_state.safetensors
+metadata, never pickle): the rate is a pure function of the step, times a plateau factor.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import nn
+
+from nmtkit.training.config import TrainConfig
+
+
+def build_optimizer(cfg: TrainConfig, params: list[nn.Parameter], device: torch.device):
+    """Adam / AdamW / SGD. The fused kernels (CPU and CUDA) read a `found_inf` tensor and skip
+    the update on device when it is set, so a non-finite step costs no host sync."""
+    fused = device.type in ("cpu", "cuda")
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(
+            params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, fused=fused
+        )
+    raise AssertionError(cfg.optimizer)
+
+
+class LRSchedule:
+    """lr(step) = peak * warmup(step) * shape(step) * plateau_factor, floored at lr_min.
+
+    constant: 1; inverse-sqrt: sqrt(warmup / step) after warm-up (Vaswani et al., 2017);
+    cosine: half-cosine from peak to lr_min over `total_steps`; plateau: the factor shrinks by
+    lr_decay after lr_patience validations without improvement.
+    """
+
+    def __init__(self, cfg: TrainConfig, total_steps: int) -> None:
+        self.cfg = cfg
+        self.total_steps = max(1, total_steps)
+        self.factor = 1.0
+        self.best: float | None = None
+        self.bad = 0
+
+    def lr_at(self, step: int) -> float:
+        cfg = self.cfg
+        step1 = step + 1
+        warm = min(1.0, step1 / cfg.warmup_steps) if cfg.warmup_steps else 1.0
+        if cfg.lr_schedule == "inverse-sqrt":
+            shape = math.sqrt(max(1, cfg.warmup_steps) / max(step1, cfg.warmup_steps, 1))
+        elif cfg.lr_schedule == "cosine":
+            progress = min(1.0, max(0, step1 - cfg.warmup_steps) / self.total_steps)
+            low = cfg.lr_min / cfg.lr
+            shape = low + (1 - low) * 0.5 * (1 + math.cos(math.pi * progress))
+        else:
+            shape = 1.0
+        lr = cfg.lr * warm * shape * self.factor
+        return lr if cfg.lr_schedule in ("constant", "inverse-sqrt") else max(lr, cfg.lr_min)
+
+    def on_validation(self, value: float, higher_is_better: bool) -> None:
+        """Plateau bookkeeping; other schedules ignore validation results."""
+        if self.cfg.lr_schedule != "plateau":
+            return
+        better = self.best is None or (value > self.best if higher_is_better else value < self.best)
+        if better:
+            self.best, self.bad = value, 0
+            return
+        self.bad += 1
+        if self.bad > self.cfg.lr_patience:
+            self.factor *= self.cfg.lr_decay
+            self.bad = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"factor": self.factor, "best": self.best, "bad": self.bad}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.factor, self.best, self.bad = state["factor"], state["best"], state["bad"]
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
