@@ -36,4 +36,4 @@ class ModelScoreConfig(ConfigBase):
     precision: Literal["fp32", "bf16", "fp16"] = option(
         "fp32", help="Compute precision (log-softmax always in float32)."
     )
-    device: str = option("cpu", help="torch device, e.g. cpu or cuda:0.")
+    device: str = option("auto", help="auto (cuda if available, else cpu), cpu, cuda, cuda:N.")
