@@ -16,7 +16,10 @@ class MetricsConfig(ConfigBase):
     """Metric mode; defaults are the sacrebleu command's, so equal options give equal output."""
 
     metrics: str = option("bleu,chrf,ter", help="Comma-separated metrics: bleu, chrf, ter.")
-    tokenize: str = option("13a", help="BLEU tokenizer (sacrebleu --tokenize).")
+    tokenize: str = option(
+        "13a",
+        help="BLEU tokenizer as in sacrebleu: 13a, intl, zh, char, none, ja-mecab, flores101...",
+    )
     lowercase: bool = option(False, help="Case-insensitive BLEU and chrF (TER always is).")
     chrf_word_order: int = option(0, help="chrF word n-gram order; 2 gives chrF++.")
     width: int = option(1, help="Decimals printed (sacrebleu --width).")

@@ -13,7 +13,7 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import torch
 from torch import Tensor
@@ -22,6 +22,11 @@ from nmtkit.data.specials import PAD_ID
 from nmtkit.errors import UsageError
 from nmtkit.scoring.config import ModelScoreConfig
 from nmtkit.scoring.textio import read_lines
+
+if TYPE_CHECKING:
+    from nmtkit.data.collate import Batch
+    from nmtkit.data.tokenizer import Tokenizer
+    from nmtkit.models.seq2seq import Seq2Seq
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,7 +50,7 @@ class PairScores:
         return math.exp(-self.total_logprob / max(self.total_tokens, 1))
 
 
-def batch_logprobs(model: torch.nn.Module, batch, precision: str) -> Tensor:
+def batch_logprobs(model: Seq2Seq, batch: Batch, precision: str) -> Tensor:
     """Σ_t log p(y_t | y_<t, x) per sentence of a collated Batch → (B,) float32."""
     from nmtkit.training.precision import autocast
 
@@ -58,7 +63,7 @@ def batch_logprobs(model: torch.nn.Module, batch, precision: str) -> Tensor:
 
 @torch.inference_mode()
 def score_ids(
-    model: torch.nn.Module,
+    model: Seq2Seq,
     src_ids: list[list[int]],
     tgt_ids: list[list[int]],
     *,
@@ -81,7 +86,7 @@ def score_ids(
     return PairScores(logprobs=out, lengths=tgt_len + 1)
 
 
-def load_model_and_tokenizer(checkpoint: Path, device: torch.device):
+def load_model_and_tokenizer(checkpoint: Path, device: torch.device) -> tuple[Seq2Seq, Tokenizer]:
     """The checkpoint's model and the tokenizer saved beside it (refused if it is another one)."""
     from nmtkit.data.tokenizer import Tokenizer
     from nmtkit.io.checkpoint import json_field, read_metadata
@@ -124,11 +129,9 @@ def run_model_scoring(
 ) -> PairScores:
     """Read, score and print: TSV lines `logprob<TAB>avg<TAB>length` on `out` (input order) and
     the corpus summary on stderr, so the TSV stays line-aligned with the input; or one JSON."""
-    from nmtkit.training.precision import resolve_device
-
     if cfg.batch_size < 1:
         raise UsageError("--batch-size must be >= 1")
-    device = _device(cfg.device, resolve_device)
+    device = _device(cfg.device)
     src_lines, tgt_lines = read_pairs(src, tgt)
     model, tokenizer = load_model_and_tokenizer(checkpoint, device)
     scores = score_ids(
@@ -147,9 +150,12 @@ def run_model_scoring(
     return scores
 
 
-def _device(name: str, resolve) -> torch.device:
+def _device(name: str) -> torch.device:
+    """resolve_device (auto/cpu/cuda[:N]), with malformed names as a UsageError too."""
+    from nmtkit.training.precision import resolve_device
+
     try:
-        return resolve(name)
+        return resolve_device(name)
     except RuntimeError as exc:
         raise UsageError(
             f"invalid --device {name!r} ({exc})", fix="e.g. cpu, cuda, cuda:1"

@@ -10,12 +10,18 @@ import dataclasses
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from nmtkit.errors import UsageError
 from nmtkit.scoring.config import MetricsConfig
 from nmtkit.scoring.textio import STDIN_NAME, read_lines, read_stdin
+
+if TYPE_CHECKING:
+    from sacrebleu.metrics.base import Metric
+
+    from nmtkit.scoring.metrics import SystemScores
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -111,7 +117,14 @@ def run_metrics(cfg: MetricsConfig, request: RunRequest) -> None:
         _print_results(results, cfg, test, as_json=request.as_json)
 
 
-def _print_sentences(scorers, hyps, refs, width: int, *, as_json: bool) -> None:
+def _print_sentences(
+    scorers: dict[str, Metric],
+    hyps: Sequence[str],
+    refs: Sequence[Sequence[str]],
+    width: int,
+    *,
+    as_json: bool,
+) -> None:
     from nmtkit.scoring import metrics as m
     from nmtkit.scoring import report
 
@@ -123,7 +136,9 @@ def _print_sentences(scorers, hyps, refs, width: int, *, as_json: bool) -> None:
         typer.echo(line)
 
 
-def _print_results(results, cfg: MetricsConfig, test: dict | None, *, as_json: bool) -> None:
+def _print_results(
+    results: list[SystemScores], cfg: MetricsConfig, test: dict | None, *, as_json: bool
+) -> None:
     from rich.console import Console
 
     from nmtkit.scoring import report
@@ -135,10 +150,8 @@ def _print_results(results, cfg: MetricsConfig, test: dict | None, *, as_json: b
     if test is None:
         report.print_single(console, results[0], cfg.width)
     else:
-        kind = (
-            "Paired bootstrap resampling"
-            if test["type"] == "bs"
-            else ("Paired approximate randomization")
-        )
-        label = f"{kind} ({test['n']} {'resamples' if test['type'] == 'bs' else 'trials'})"
+        if test["type"] == "bs":
+            label = f"Paired bootstrap resampling ({test['n']} resamples)"
+        else:
+            label = f"Paired approximate randomization ({test['n']} trials)"
         report.print_multi(console, results, cfg.width, label)

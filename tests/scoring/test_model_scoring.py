@@ -116,16 +116,17 @@ def test_tsv_lines_in_input_order_and_summary_on_stderr(saved_model, pairs, dire
     assert "perplexity" in result.stderr and f"{N_PAIRS} sentences" in result.stderr
 
 
-def test_batch_size_does_not_change_scores(saved_model, pairs):
+def test_one_padded_batch_equals_unbatched_scores(saved_model, pairs, direct):
+    """Padding (all pairs in one batch) changes nothing: packed encoder, masked attention."""
     from nmtkit.scoring.model import score_ids
 
     _, model, tok = saved_model
     _, _, src_lines, tgt_lines = pairs
     src_ids, tgt_ids = tok.encode_src(src_lines), tok.encode_tgt(tgt_lines)
-    one = score_ids(model, src_ids, tgt_ids, batch_size=1)
-    many = score_ids(model, src_ids, tgt_ids, batch_size=N_PAIRS)
-    torch.testing.assert_close(one.logprobs, many.logprobs, atol=1e-5, rtol=0)
-    assert torch.equal(one.lengths, many.lengths)
+    got = score_ids(model, src_ids, tgt_ids, batch_size=N_PAIRS)
+    want = torch.tensor([lp for lp, _ in direct], dtype=torch.float64)
+    torch.testing.assert_close(got.logprobs, want, atol=1e-5, rtol=1e-6)  # float32 sums
+    assert got.lengths.tolist() == [n for _, n in direct]
 
 
 def test_bf16_close_to_fp32(saved_model, pairs, direct, score_json):
