@@ -220,14 +220,14 @@ def make_tokenizer(
         )
         try:
             if cfg.joint:
-                model = train_spm([src_txt, tgt_txt], tmp / "spm", **train_args)
+                model = train_spm_side([src_txt, tgt_txt], tmp / "spm", train.src, train_args)
                 tok = Tokenizer(model, model, joint=True)
             else:
-                src_m = train_spm([src_txt], tmp / f"spm.{cfg.source_lang}", **train_args)
-                tgt_m = train_spm([tgt_txt], tmp / f"spm.{cfg.target_lang}", **train_args)
+                src_prefix = tmp / f"spm.{cfg.source_lang}"
+                tgt_prefix = tmp / f"spm.{cfg.target_lang}"
+                src_m = train_spm_side([src_txt], src_prefix, train.src, train_args)
+                tgt_m = train_spm_side([tgt_txt], tgt_prefix, train.tgt, train_args)
                 tok = Tokenizer(src_m, tgt_m, joint=False)
-        except UsageError as exc:
-            raise UsageError(exc.message, file=train.src, fix=exc.fix) from None
         finally:
             src_txt.unlink(missing_ok=True)
             tgt_txt.unlink(missing_ok=True)
@@ -236,6 +236,14 @@ def make_tokenizer(
             vocab.unlink()
     tok.copy_to(tmp)
     return Tokenizer.load(tmp)
+
+
+def train_spm_side(inputs: list[Path], prefix: Path, blame: Path, args: dict[str, Any]) -> Path:
+    """train_spm whose errors name the user's corpus file, not our temporary input file."""
+    try:
+        return train_spm(inputs, prefix, **args)
+    except UsageError as exc:
+        raise UsageError(exc.message, file=blame, fix=exc.fix) from None
 
 
 def reuse_tokenizer(path: Path, tmp: Path) -> Tokenizer:

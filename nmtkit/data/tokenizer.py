@@ -85,16 +85,25 @@ def train_spm(
 
 
 def _vocab_error(message: str, vocab_size: int, inputs: Sequence[Path]) -> UsageError:
-    match = re.search(r"<=\s*(\d+)", message)
-    if "Vocabulary size" in message or match:
-        limit = f"at most {match.group(1)}" if match else "a smaller value"
+    """Sentencepiece's RuntimeError → a plain message that says which --vocab-size works."""
+    file = inputs[0] if len(inputs) == 1 else None
+    too_high = re.search(r"Vocabulary size too high.*<=\s*(\d+)", message)
+    if too_high:
         return UsageError(
             f"--vocab-size {vocab_size} is larger than this corpus allows",
-            file=inputs[0] if len(inputs) == 1 else None,
-            fix=f"use --vocab-size {limit}",
+            file=file,
+            fix=f"use --vocab-size {too_high.group(1)} or less",
         )
-    first = message.strip().splitlines()[0] if message.strip() else "unknown error"
-    return UsageError(f"sentencepiece training failed: {first}")
+    too_low = re.search(r"required_chars\.?\s*(\d+)\s*vs\s*(\d+)", message)
+    if too_low:
+        return UsageError(
+            f"--vocab-size {vocab_size} is smaller than the {too_low.group(2)} characters to cover",
+            file=file,
+            fix=f"use --vocab-size above {too_low.group(2)} or lower --character-coverage",
+        )
+    text = message.strip().splitlines()[0] if message.strip() else "unknown error"
+    text = re.sub(r"^.*?\.cc\(\d+\) \[.*?\]\s*", "", text)  # drop the C++ assertion prefix
+    return UsageError(f"sentencepiece training failed: {text}", file=file)
 
 
 def load_processor(path: Path) -> spm.SentencePieceProcessor:
@@ -221,8 +230,13 @@ class Tokenizer:
         return self._tgt.id_to_piece([int(i) for i in ids])
 
     def normalize_src(self, line: str) -> str:
-        """The text that encode→decode gives back (for tests and for diagnostics)."""
-        return self._src.normalize(clean_line(line))
+        """The text that encode→decode gives back when no piece is <unk> (NFKC, spaces)."""
+        return _readable(self._src.normalize(clean_line(line)))
 
     def normalize_tgt(self, line: str) -> str:
-        return self._tgt.normalize(clean_line(line))
+        return _readable(self._tgt.normalize(clean_line(line)))
+
+
+def _readable(normalized: str) -> str:
+    """Sentencepiece's normalized form uses U+2581 for spaces and a leading dummy space."""
+    return normalized.replace("\u2581", " ").strip(" ")
