@@ -1,0 +1,171 @@
+"""Bad input and interruptions: one clear UsageError, nothing corrupted."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import read_metrics, tiny_model_config, train
+
+from nmtkit.errors import UsageError
+from nmtkit.io.atomic import DirLock
+from nmtkit.io.checkpoint import load_tensors, read_metadata
+from nmtkit.models.build import model_from_checkpoint
+
+
+def test_missing_data_dir_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="data directory not found"):
+        train(tmp_path / "nope", tmp_path / "save")
+
+
+def test_incompatible_manifest_is_refused(data_dir: Path, tmp_path: Path) -> None:
+    copy = Path(shutil.copytree(data_dir, tmp_path / "data"))
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["format_version"] = 999
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(UsageError, match="format version 999"):
+        train(copy, tmp_path / "save")
+    assert not (tmp_path / "save" / "checkpoint_last.safetensors").exists()
+
+
+def test_save_dir_with_another_run_needs_resume_or_force(data_dir: Path, tmp_path: Path) -> None:
+    save = tmp_path / "save"
+    train(data_dir, save, max_steps=1)
+    before = (save / "checkpoint_last.safetensors").read_bytes()
+    with pytest.raises(UsageError, match=r"already holds a training run.*--resume.*--force"):
+        train(data_dir, save, max_steps=1)
+    assert (save / "checkpoint_last.safetensors").read_bytes() == before
+    train(data_dir, save, max_steps=2, force=True)
+    assert [m["step"] for m in read_metrics(save)] == [1, 2]  # old run's files were replaced
+
+
+def test_resume_without_a_run_is_refused(data_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="nothing to resume"):
+        train(data_dir, tmp_path / "save", resume=True)
+
+
+def test_resume_with_other_architecture_names_the_field(data_dir: Path, tmp_path: Path) -> None:
+    train(data_dir, tmp_path / "save", max_steps=1)
+    other = tiny_model_config(
+        decoder_options={"cell": "gru", "layers": 1, "hidden_size": 32, "dropout": 0.0}
+    )
+    with pytest.raises(UsageError, match=r"decoder_options\.hidden_size.*24.*32"):
+        train(data_dir, tmp_path / "save", model_config=other, max_steps=2, resume=True)
+
+
+def test_second_trainer_in_same_dir_is_locked_out(data_dir: Path, tmp_path: Path) -> None:
+    save = tmp_path / "save"
+    with DirLock(save), pytest.raises(UsageError, match="another nmtkit process"):
+        train(data_dir, save, max_steps=1)
+
+
+def test_crash_during_checkpoint_write_keeps_previous(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    save = tmp_path / "save"
+    train(data_dir, save, max_steps=2, keep_last=0)
+    import safetensors.torch
+
+    def dying_writer(model, filename, metadata=None, **kwargs):  # half a file, then "killed"
+        Path(filename).write_bytes(b"\x00" * 100)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(safetensors.torch, "save_model", dying_writer)
+    with pytest.raises(KeyboardInterrupt):
+        train(data_dir, save, max_steps=4, keep_last=0, resume=True)
+    assert read_metadata(save / "checkpoint_last.safetensors")["step"] == "2"
+    model_from_checkpoint(save / "checkpoint_last.safetensors")
+    assert not [p for p in save.iterdir() if p.name.endswith(".tmp")]
+    monkeypatch.undo()
+    train(data_dir, save, max_steps=4, keep_last=0, resume=True)  # the run is still resumable
+    assert read_metadata(save / "checkpoint_last.safetensors")["step"] == "4"
+
+
+def test_sigint_finishes_step_saves_and_explains_resume(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nmtkit.training.data import TrainData
+
+    original, calls = TrainData.batch, []
+
+    def batch_then_interrupt(self, ids):
+        calls.append(1)
+        if len(calls) == 3:  # during update 3
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self, ids)
+
+    monkeypatch.setattr(TrainData, "batch", batch_then_interrupt)
+    out = train(data_dir, tmp_path / "save", max_steps=50)
+    assert "interrupted by SIGINT at step 3" in out and "--resume" in out
+    assert read_metadata(tmp_path / "save" / "checkpoint_last.safetensors")["step"] == "3"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
+def test_nonfinite_loss_skips_updates_then_stops(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nmtkit.training import trainer
+
+    real, calls = trainer.label_smoothed_loss, []
+
+    def nan_from_step_3(logits, target, *, smoothing):
+        calls.append(1)
+        loss, nll = real(logits, target, smoothing=smoothing)
+        return (loss * float("nan"), nll) if len(calls) >= 3 else (loss, nll)
+
+    monkeypatch.setattr(trainer, "label_smoothed_loss", nan_from_step_3)
+    with pytest.raises(trainer.TrainingDiverged, match=r"not finite for .* updates in a row"):
+        train(data_dir, tmp_path / "save", max_steps=40, keep_last=0)
+    assert len(calls) == trainer.NONFINITE_CHECK  # stopped at the first check after 5 bad
+
+
+def test_single_nonfinite_step_is_skipped_with_a_warning(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nmtkit.training import trainer
+
+    real, calls, weights = trainer.label_smoothed_loss, [], []
+    real_step = trainer.Trainer._step
+
+    def record_step(self, tokens):
+        before = [p.detach().clone() for p in self.params]
+        real_step(self, tokens)
+        weights.append(all(torch.equal(a, p) for a, p in zip(before, self.params, strict=True)))
+
+    def nan_at_step_2(logits, target, *, smoothing):
+        calls.append(1)
+        loss, nll = real(logits, target, smoothing=smoothing)
+        return (loss * float("nan"), nll) if len(calls) == 2 else (loss, nll)
+
+    monkeypatch.setattr(trainer, "label_smoothed_loss", nan_at_step_2)
+    monkeypatch.setattr(trainer.Trainer, "_step", record_step)
+    out = train(data_dir, tmp_path / "save", max_steps=3, keep_last=0)
+    assert "skipped 1 update(s)" in out
+    assert weights == [False, True, False]  # only the non-finite update left weights unchanged
+
+
+def test_out_of_memory_suggests_max_tokens(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nmtkit.models.seq2seq import Seq2Seq
+
+    def oom(self, *args, **kwargs):
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1 TB")
+
+    monkeypatch.setattr(Seq2Seq, "forward", oom)
+    with pytest.raises(UsageError, match=r"out of memory.*--max-tokens"):
+        train(data_dir, tmp_path / "save", max_steps=2)
+
+
+def test_trainer_state_holds_no_pickle_and_restores_rng(data_dir: Path, tmp_path: Path) -> None:
+    train(data_dir, tmp_path / "save", max_steps=1)
+    tensors, meta = load_tensors(tmp_path / "save" / "trainer_state.safetensors")
+    assert tensors["rng.torch"].dtype == torch.uint8
+    assert any(k.startswith("optim.") and k.endswith(".exp_avg_sq") for k in tensors)
+    progress = json.loads(meta["progress"])
+    assert progress["step"] == 1 and progress["epoch_update"] == 1
