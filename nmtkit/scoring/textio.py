@@ -41,12 +41,12 @@ def decode_lines(data: bytes, name: str) -> list[str]:
 
 
 def read_lines(path: str | Path) -> list[str]:
-    """All lines of a text file (``.gz`` transparently, like sacrebleu); errors name the file."""
+    """All lines of a text file or pipe (``.gz`` transparently, like sacrebleu); errors name it."""
     path = Path(path)
     if not path.exists():
         raise UsageError("file not found", file=path, fix="check the path")
-    if not path.is_file():
-        raise UsageError("not a regular file", file=path, fix="give a text file")
+    if path.is_dir():
+        raise UsageError("is a directory", file=path, fix="give a text file")
     try:
         data = path.read_bytes()
         if path.suffix == ".gz":

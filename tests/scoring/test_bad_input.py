@@ -60,6 +60,7 @@ def test_missing_files(files, score):
     assert usage_error(score("--ref", tmp / "nope.ref", hyp)).file == str(tmp / "nope.ref")
     assert usage_error(score("--ref", ref, tmp / "nope.hyp")).file == str(tmp / "nope.hyp")
     assert "no reference" in usage_error(score(hyp)).message
+    assert "directory" in usage_error(score("--ref", ref, tmp)).message
 
 
 def test_unknown_metric_lists_valid_ones(files, score):
