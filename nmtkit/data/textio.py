@@ -68,7 +68,7 @@ class LineReader:
         if magic == GZIP_MAGIC:
             self._stream: BinaryIO = gzip.GzipFile(fileobj=self._raw, mode="rb")  # type: ignore[assignment]
         elif self.path.suffix == ".gz":
-            self.close()
+            self._raw.close()
             raise UsageError(
                 "not a gzip file (bad magic bytes)",
                 file=self.path,
