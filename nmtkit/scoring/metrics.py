@@ -187,26 +187,18 @@ def paired_test(
 
 def sentence_scores(
     metrics: dict[str, Metric], hyps: Sequence[str], refs: Sequence[Sequence[str]]
-) -> list[list[float]]:
-    """Per-sentence scores, one row per hypothesis, one column per metric (sacrebleu -sl)."""
+) -> tuple[list[str], list[list[float]]]:
+    """(score names, one row of per-metric scores per hypothesis), as `sacrebleu -sl` computes
+    them. hyps must be non-empty (the names come from the first row's scores)."""
+    names: list[str] = []
     rows = []
     for i, hyp in enumerate(hyps):
-        sentence_refs = [ref[i] for ref in refs]
-        rows.append(
-            [metric.sentence_score(hyp, sentence_refs).score for metric in metrics.values()]
-        )
-    return rows
-
-
-def metric_labels(metrics: dict[str, Metric]) -> list[str]:
-    """The score names sacrebleu gives these metrics (BLEU, chrF2, chrF2++, TER)."""
-    labels = []
-    for metric in metrics.values():
-        if isinstance(metric, CHRF):
-            labels.append(f"chrF{metric.beta}" + "+" * metric.word_order)
-        else:
-            labels.append(type(metric).__name__)
-    return labels
+        scores = [
+            metric.sentence_score(hyp, [ref[i] for ref in refs]) for metric in metrics.values()
+        ]
+        names = names or [score.name for score in scores]
+        rows.append([score.score for score in scores])
+    return names, rows
 
 
 def seed_label() -> str:

@@ -128,9 +128,9 @@ def _print_sentences(
     from nmtkit.scoring import metrics as m
     from nmtkit.scoring import report
 
-    rows = m.sentence_scores(scorers, hyps, refs)
+    names, rows = m.sentence_scores(scorers, hyps, refs)
     if as_json:
-        typer.echo(report.sentence_json(rows, m.metric_labels(scorers), width))
+        typer.echo(report.sentence_json(rows, names, width))
         return
     for line in report.sentence_lines(rows, width):
         typer.echo(line)

@@ -159,3 +159,19 @@ def test_two_positional_systems_default_to_paired_bootstrap(tmp_path, score):
     assert "Paired bootstrap resampling (100 resamples)" in result.stdout
     assert "(baseline)" in result.stdout and " *" in result.stdout
     assert "bs:100|seed:12345" in result.stdout
+
+
+def test_sentence_json_uses_sacrebleu_score_names(dataset_files, score_json):
+    hyp, ref_paths, hyps, refs = dataset_files("unicode")
+    rows = score_json(
+        "-r", ref_paths[0], hyp, "--sentence", "-m", "ter,chrf", "--chrf-word-order", "2", "-w", "2"
+    )
+    ter, chrf = TER(), CHRF(word_order=2)
+    assert rows == [
+        {
+            "TER": decimals(ter.sentence_score(h, [refs[0][i]]).score, 2),
+            "chrF2++": decimals(chrf.sentence_score(h, [refs[0][i]]).score, 2),
+        }
+        for i, h in enumerate(hyps)
+    ]
+    assert list(rows[0]) == ["TER", "chrF2++"]  # the order asked for
