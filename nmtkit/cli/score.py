@@ -147,7 +147,9 @@ def register(app: typer.Typer) -> None:
             paired_requested=paired_bs or paired_ar,
             as_json=as_json,
         )
-        run_metrics(cfg, request)
+        from nmtkit.cli.console import stdout_console
+
+        run_metrics(cfg, request, stdout_console())
 
 
 def _score_model(
@@ -167,4 +169,4 @@ def _score_model(
     from nmtkit.scoring.model import run_model_scoring
 
     assert checkpoint is not None and src is not None and tgt is not None
-    run_model_scoring(checkpoint, src, tgt, cfg, as_json=as_json, out=sys.stdout)
+    run_model_scoring(checkpoint, src, tgt, cfg, as_json=as_json, out=sys.stdout, log=sys.stderr)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -126,9 +125,11 @@ def run_model_scoring(
     *,
     as_json: bool,
     out: TextIO,
+    log: TextIO,
 ) -> PairScores:
     """Read, score and print: TSV lines `logprob<TAB>avg<TAB>length` on `out` (input order) and
-    the corpus summary on stderr, so the TSV stays line-aligned with the input; or one JSON."""
+    the corpus summary on `log` (stderr), so the TSV stays line-aligned with the input; or one
+    JSON object on `out`."""
     if cfg.batch_size < 1:
         raise UsageError("--batch-size must be >= 1")
     device = _device(cfg.device)
@@ -146,7 +147,7 @@ def run_model_scoring(
         out.write(scores_json(scores) + "\n")
     else:
         out.writelines(line + "\n" for line in score_lines(scores))
-        sys.stderr.write(summary_line(scores) + "\n")
+        log.write(summary_line(scores) + "\n")
     return scores
 
 

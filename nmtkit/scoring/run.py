@@ -19,6 +19,7 @@ from nmtkit.scoring.config import MetricsConfig
 from nmtkit.scoring.textio import STDIN_NAME, read_lines, read_stdin
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from sacrebleu.metrics.base import Metric
 
     from nmtkit.scoring.metrics import SystemScores
@@ -93,8 +94,8 @@ def check_modes(cfg: MetricsConfig, request: RunRequest, n_systems: int) -> None
         )
 
 
-def run_metrics(cfg: MetricsConfig, request: RunRequest) -> None:
-    """Read, validate, score and print (table, JSON or per-sentence lines)."""
+def run_metrics(cfg: MetricsConfig, request: RunRequest, console: Console) -> None:
+    """Read, validate, score and print (table on `console`, JSON or per-sentence lines)."""
     from nmtkit.scoring import metrics as m
 
     m.check_options(cfg)
@@ -110,11 +111,11 @@ def run_metrics(cfg: MetricsConfig, request: RunRequest) -> None:
         result = m.SystemScores(
             name=name, scores=m.corpus_scores(scorers, hyps, n_bootstrap=n_bootstrap)
         )
-        _print_results([result], cfg, None, as_json=request.as_json)
+        _print_results(console, [result], cfg, None, as_json=request.as_json)
     else:
         results = m.paired_test(scorers, systems, cfg)
         test = {"type": cfg.paired, "n": m.paired_samples(cfg), "seed": m.seed_label()}
-        _print_results(results, cfg, test, as_json=request.as_json)
+        _print_results(console, results, cfg, test, as_json=request.as_json)
 
 
 def _print_sentences(
@@ -137,16 +138,18 @@ def _print_sentences(
 
 
 def _print_results(
-    results: list[SystemScores], cfg: MetricsConfig, test: dict | None, *, as_json: bool
+    console: Console,
+    results: list[SystemScores],
+    cfg: MetricsConfig,
+    test: dict | None,
+    *,
+    as_json: bool,
 ) -> None:
-    from rich.console import Console
-
     from nmtkit.scoring import report
 
     if as_json:
         typer.echo(report.results_json(results, cfg.width, test))
         return
-    console = Console(highlight=False)
     if test is None:
         report.print_single(console, results[0], cfg.width)
     else:
