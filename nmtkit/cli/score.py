@@ -13,9 +13,11 @@ from typing import Any
 
 import typer
 
+from nmtkit.cli.console import stdout_console
 from nmtkit.config import ConfigBase
 from nmtkit.errors import UsageError
 from nmtkit.scoring.config import MetricsConfig, ModelScoreConfig
+from nmtkit.scoring.run import RunRequest, run_metrics
 
 _METRICS_PANEL = "Metrics (sacrebleu)"
 _TEST_PANEL = "Confidence and significance"
@@ -124,22 +126,17 @@ def register(app: typer.Typer) -> None:
             return
         if paired_bs and paired_ar:
             raise UsageError("--paired-bs and --paired-ar exclude each other", fix="pick one")
-        cfg = MetricsConfig.from_dict(
-            {
-                "metrics": metrics,
-                "tokenize": tokenize,
-                "lowercase": lowercase,
-                "chrf_word_order": chrf_word_order,
-                "width": width,
-                "confidence": confidence,
-                "confidence_n": confidence_n,
-                "paired": "ar" if paired_ar else "bs",
-                "paired_n": paired_n,
-            },
-            source="command line",
-        )
-        from nmtkit.scoring.run import RunRequest, run_metrics
-
+        values = {
+            "metrics": metrics,
+            "tokenize": tokenize,
+            "lowercase": lowercase,
+            "chrf_word_order": chrf_word_order,
+            "width": width,
+            "confidence": confidence,
+            "confidence_n": confidence_n,
+            "paired": "ar" if paired_ar else "bs",
+            "paired_n": paired_n,
+        }
         request = RunRequest(
             refs=list(ref or []),
             hyps=[*(hyp_files or []), *(hyp or [])],
@@ -147,8 +144,7 @@ def register(app: typer.Typer) -> None:
             paired_requested=paired_bs or paired_ar,
             as_json=as_json,
         )
-        from nmtkit.cli.console import stdout_console
-
+        cfg = MetricsConfig.from_dict(values, source="command line")
         run_metrics(cfg, request, stdout_console())
 
 
