@@ -152,15 +152,18 @@ def run_model_scoring(
 
 
 def _device(name: str) -> torch.device:
-    """resolve_device (auto/cpu/cuda[:N]), with malformed names as a UsageError too."""
+    """resolve_device (auto/cpu/cuda[:N]); malformed or unavailable devices are UsageErrors."""
     from nmtkit.training.precision import resolve_device
 
     try:
-        return resolve_device(name)
+        device = resolve_device(name)
     except RuntimeError as exc:
         raise UsageError(
-            f"invalid --device {name!r} ({exc})", fix="e.g. cpu, cuda, cuda:1"
+            f"invalid --device {name!r} ({exc})", fix="e.g. auto, cpu, cuda, cuda:1"
         ) from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UsageError(f"--device {name} requested but CUDA is not available", fix="use cpu")
+    return device
 
 
 def score_lines(scores: PairScores) -> list[str]:

@@ -156,3 +156,13 @@ def test_misaligned_pairs_and_missing_tokenizer_are_usage_errors(
     assert isinstance(result.exception, UsageError) and "tokenizer" in str(result.exception)
     result = score("-c", tmp_path / "none.safetensors", "--src", src, "--tgt", tgt)
     assert isinstance(result.exception, UsageError) and "not found" in str(result.exception)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-CUDA error")
+@pytest.mark.parametrize("device", ["cuda:0", "tpu-please"])
+def test_unavailable_device_is_a_usage_error(saved_model, pairs, score, device):
+    path, *_ = saved_model
+    src, tgt, *_ = pairs
+    result = score("-c", path, "--src", src, "--tgt", tgt, "--device", device)
+    assert isinstance(result.exception, UsageError) and "--device" in str(result.exception)
+    assert result.stdout == ""
