@@ -113,9 +113,10 @@ def register(app: typer.Typer) -> None:
         """Score translations with BLEU/chrF/TER (exactly as sacrebleu), or sentence pairs with a
         model (-c CHECKPOINT --src SRC --tgt TGT: log-probs and perplexity)."""
         if checkpoint is not None or src is not None or tgt is not None:
-            if ref or hyp or hyp_files:
+            if ref or hyp or hyp_files or sentence or confidence or paired_bs or paired_ar:
                 raise UsageError(
-                    "model scoring (-c/--src/--tgt) cannot be combined with --ref/--hyp",
+                    "model scoring (-c/--src/--tgt) cannot be combined with metric options "
+                    "(--ref/--hyp/--sentence/--confidence/--paired-*)",
                     fix="run two separate commands",
                 )
             cfg = ModelScoreConfig.from_dict(

@@ -117,6 +117,7 @@ def test_model_mode_needs_all_three_flags_and_no_refs(files, score):
     _, ref, hyp = files
     assert "--tgt" in usage_error(score("-c", "x.safetensors", "--src", hyp)).message
     assert "cannot be combined" in usage_error(score("-c", "x", "--ref", ref)).message
+    assert "cannot be combined" in usage_error(score("-c", "x", "--sentence")).message
 
 
 def test_decode_lines_splits_on_lf_only_strips_bom_crlf_and_trailing_space():
