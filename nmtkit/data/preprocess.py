@@ -186,7 +186,10 @@ def scan(
 ) -> None:
     """Read a split once: line counts and UTF-8 checked; cleaned pairs written to `sinks`."""
     progress.start(f"reading {split.name}", split.src.stat().st_size)
-    for first, src_raw, tgt_raw, pos in read_pair_chunks(split.src, split.tgt, cfg.chunk_size):
+    chunks = read_pair_chunks(split.src, split.tgt, cfg.chunk_size)
+    if sinks is not None and split.src.stat().st_size == 0:
+        raise UsageError("training corpus is empty", file=split.src)
+    for first, src_raw, tgt_raw, pos in chunks:
         for k, (s_raw, t_raw) in enumerate(zip(src_raw, tgt_raw, strict=True)):
             s, t = decode_line(s_raw), decode_line(t_raw)
             if s is None or t is None:
@@ -306,15 +309,26 @@ def binarize(
             raise invalid_error(split, *res.first_invalid)
         merge(acc, res)
     progress.stop()
+    if is_train and not acc.src_lengths:
+        reasons = ", ".join(f"{k} {v}" for k, v in acc.dropped.items() if v) or "empty files"
+        raise UsageError(
+            f"no training pairs left out of {counter[0]} ({reasons})",
+            file=split.src,
+            fix="check the files, or relax --max-len / --max-len-ratio",
+        )
     write_split(
         tmp / f"{split.name}.safetensors",
         src_tokens=acc.src_tokens, src_lengths=acc.src_lengths,
         tgt_tokens=acc.tgt_tokens, tgt_lengths=acc.tgt_lengths,
         src_vocab_size=tok.src_vocab_size, tgt_vocab_size=tok.tgt_vocab_size,
     )
+    return split_stats(split, acc, read=counter[0], is_train=is_train)
+
+
+def split_stats(split: SplitFiles, acc: ChunkResult, *, read: int, is_train: bool) -> SplitStats:
     return SplitStats(
         file=f"{split.name}.safetensors", sources=[str(split.src), str(split.tgt)],
-        read=counter[0], sentences=len(acc.src_lengths),
+        read=read, sentences=len(acc.src_lengths),
         src_tokens=len(acc.src_tokens), tgt_tokens=len(acc.tgt_tokens),
         src_unk=acc.src_unk, tgt_unk=acc.tgt_unk,
         src_max_len=max(acc.src_lengths, default=0), tgt_max_len=max(acc.tgt_lengths, default=0),

@@ -175,3 +175,17 @@ def test_huge_line_does_not_crash(
     assert code == 0, err
     stats = json.loads((out / "manifest.json").read_text())["splits"]["train"]
     assert stats["read"] == 401 and stats["dropped"]["too_long"] >= 1
+
+
+def test_everything_filtered_is_an_error(
+    tiny_data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "c.en").write_text("\n\n")
+    (tmp_path / "c.de").write_text("a\n\n")
+    out = tmp_path / "out"
+    code, _, err = nmtkit(args(tmp_path / "c", out, "--spm-model", str(tiny_data_dir)), capsys)
+    assert_clean_failure(code, err, out, "no training pairs left out of 2", "empty 2")
+    (tmp_path / "e.en").write_text("")
+    (tmp_path / "e.de").write_text("")
+    code, _, err = nmtkit(args(tmp_path / "e", out), capsys)
+    assert_clean_failure(code, err, out, "e.en", "empty")
