@@ -84,3 +84,10 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         error_line("interrupted")
         sys.exit(130)
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): not an error; silence the flush at exit.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(0)

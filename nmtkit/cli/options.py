@@ -106,7 +106,7 @@ def _typer_param(spec: FlagSpec, panel: str) -> inspect.Parameter:
     inner, _ = strip_optional(spec.type)
     help_text = spec.help
     if spec.default is not dataclasses.MISSING:
-        help_text += f" [default: {_show_default(spec.default)}]"
+        help_text += f" (default: {_show_default(spec.default)})"
     if spec.owners:
         help_text += f" (for: {', '.join(spec.owners)})"
     decls = [spec.flag]

@@ -25,7 +25,7 @@ def test_models_json_lists_every_registered_component_with_defaults():
 
 
 def test_models_table_shows_names_and_flags():
-    result = CliRunner().invoke(build_app(["models"]), ["models"], terminal_width=200)
+    result = CliRunner().invoke(build_app(["models"]), ["models"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     for name in ("rnn", "concat", "bahdanau"):
         assert name in result.output

@@ -65,10 +65,11 @@ def test_unknown_component_name_lists_valid_ones():
 
 
 def test_train_help_lists_every_component_option():
-    result = CliRunner().invoke(build_app(["train"]), ["train", "--help"], terminal_width=200)
+    result = CliRunner().invoke(build_app(["train"]), ["train", "--help"], env={"COLUMNS": "300"})
     assert result.exit_code == 0, result.output
     for registry in (ENCODERS, ATTENTION, DECODERS):
         for entry in registry:
             for f in dataclasses.fields(entry.config_cls):
                 flag = f"--{registry.kind}-{f.name.replace('_', '-')}"
                 assert flag in result.output, flag
+    assert "(default: " in result.output
