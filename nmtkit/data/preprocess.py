@@ -141,6 +141,8 @@ def check_config(cfg: PreprocessConfig) -> None:
         raise bad("source and target language are the same", "pass two different suffixes")
     if not cfg.train or not cfg.out:
         raise bad("--train and --out are required", "e.g. --train data/train --out data-bin")
+    if cfg.model_type not in ("unigram", "bpe"):
+        raise bad(f"unknown --model-type {cfg.model_type!r}", "choose unigram or bpe")
     if cfg.vocab_size < 8:
         raise bad(f"--vocab-size {cfg.vocab_size} is too small", "use at least 8")
     if not 0.0 < cfg.character_coverage <= 1.0:
