@@ -1,13 +1,78 @@
-"""`nmtkit translate` (placeholder until its issue lands)."""
+"""`nmtkit translate`: flags from SearchConfig and TranslateConfig → translate.pipeline.run.
+
+Nothing heavy is imported until the command runs (torch loads with the model), so `--help` and
+argument errors are instant.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
-from nmtkit.errors import NotImplementedYet
+HELP = (
+    "Translate raw source text (stdin or --input) with one or more checkpoints.\n\n"
+    "Writes one line per input line to stdout (or --output); logs go to stderr. "
+    "Several -c decode as an ensemble."
+)
+
+
+def _groups() -> dict[str, Any]:
+    from nmtkit.cli.options import config_flags
+    from nmtkit.search.config import SearchConfig
+    from nmtkit.translate.options import TranslateConfig
+
+    return {
+        "search": config_flags(SearchConfig, group="search"),
+        "translate": config_flags(TranslateConfig, group="translate"),
+    }
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("translate", help="(not implemented yet)")
-    def translate() -> None:
-        raise NotImplementedYet("'nmtkit translate' is not implemented yet")
+    from nmtkit.cli.options import with_flags
+
+    groups = _groups()
+
+    def translate(
+        checkpoint: list[str] = typer.Option(
+            ..., "-c", "--checkpoint", help="Checkpoint (.safetensors); repeat for an ensemble."
+        ),
+        input: str | None = typer.Option(
+            None, "--input", "-i", help="Read source lines from this file instead of stdin."
+        ),
+        output: str | None = typer.Option(
+            None, "--output", "-o", help="Write translations to this file (atomically)."
+        ),
+        **kwargs: Any,
+    ) -> None:
+        run_translate(checkpoint, input, output, kwargs, groups)
+
+    with_flags(translate, [("Search", groups["search"]), ("Pipeline", groups["translate"])])
+    app.command("translate", help=HELP)(translate)
+
+
+def run_translate(
+    checkpoints: list[str],
+    input: str | None,
+    output: str | None,
+    flags: dict[str, Any],
+    groups: dict[str, Any],
+) -> None:
+    import sys
+
+    from nmtkit.cli.options import collect
+    from nmtkit.search.config import SearchConfig
+    from nmtkit.translate.options import TranslateConfig
+    from nmtkit.translate.pipeline import run
+
+    given = collect([s for specs in groups.values() for s in specs], flags, {}, "command line")
+    search = SearchConfig.from_dict(given.get("search", {}), source="command line")
+    options = TranslateConfig.from_dict(given.get("translate", {}), source="command line")
+
+    def log(message: str) -> None:
+        sys.stderr.write(f"nmtkit: {message}\n")
+        sys.stderr.flush()
+
+    run(
+        checkpoints=checkpoints, search=search, options=options, input=input, output=output, log=log
+    )

@@ -17,7 +17,9 @@ class SearchConfig(ConfigBase):
 
     beam: int = option(5, help="Beam size K (1 = greedy).")
     greedy: bool = option(False, help="Greedy decoding (identical to --beam 1).")
-    nbest: int = option(1, help="Output the N best hypotheses with scores (id, score, text).")
+    nbest: int = option(
+        0, help="Output the N best hypotheses as 'id<TAB>score<TAB>text' lines (0: best only)."
+    )
     lenpen: float = option(0.6, help="GNMT length penalty alpha (0 = raw log-prob sum).")
     min_len: int = option(0, help="Minimum number of target pieces before EOS is allowed.")
     max_len_a: float = option(1.5, help="Max target pieces = a * source pieces + b.")
@@ -29,17 +31,17 @@ class SearchConfig(ConfigBase):
 
     @property
     def beam_size(self) -> int:
-        """K actually used: 1 for greedy, nbest samples for sampling."""
+        """K actually used: 1 for greedy, nbest samples (at least 1) for sampling."""
         if self.sampling:
-            return self.nbest
+            return max(self.nbest, 1)
         return 1 if self.greedy else self.beam
 
     def check(self) -> None:
         """Refuse impossible combinations with one clear message (before loading anything)."""
         if self.beam < 1:
             raise UsageError(f"--beam must be >= 1, got {self.beam}")
-        if self.nbest < 1:
-            raise UsageError(f"--nbest must be >= 1, got {self.nbest}")
+        if self.nbest < 0:
+            raise UsageError(f"--nbest must be >= 0, got {self.nbest}")
         if self.nbest > self.beam_size and not self.sampling:
             raise UsageError(
                 f"--nbest {self.nbest} exceeds the beam size {self.beam_size}",

@@ -46,7 +46,7 @@ def make_strategy(
     if cfg.sampling:
         generator = torch.Generator(device=device).manual_seed(cfg.seed)
         return SamplingSearch(
-            num_samples=cfg.nbest,
+            num_samples=cfg.beam_size,
             temperature=cfg.temperature,
             topk=cfg.topk,
             generator=generator,

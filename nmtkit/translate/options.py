@@ -1,0 +1,63 @@
+"""TranslateConfig: pipeline options (I/O, batching, precision, attention outputs), declared once.
+
+No torch import here: flags and help are built from these fields before any model is loaded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Literal
+
+from nmtkit.config import ConfigBase, option
+from nmtkit.errors import UsageError
+
+Precision = Literal["fp32", "bf16", "fp16"]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TranslateConfig(ConfigBase):
+    """How text flows through translation; search options live in SearchConfig."""
+
+    batch_size: int = option(64, help="Sentences per batch.")
+    max_tokens: int = option(0, help="Also cap a batch at this many padded source tokens (0: off).")
+    precision: Precision = option("fp32", help="Autocast precision: fp32, bf16 or fp16.")  # noqa: RUF009
+    device: str = option("cpu", help="cpu, cuda, cuda:N, or auto (cuda when available).")
+    threads: int = option(0, help="CPU threads for torch (0: torch's default).")
+    max_source_len: int = option(
+        250, help="Longer source lines are truncated to this many pieces, with a warning."
+    )
+    chunk_size: int = option(
+        4000, help="Lines read and translated at a time (streaming; a terminal uses 1)."
+    )
+    strict: bool = option(False, help="Invalid UTF-8 input is an error instead of a warning.")
+    alignment: bool = option(
+        False, help="Append a tab and a Pharaoh alignment (srcidx-tgtidx) from attention."
+    )
+    alignment_words: bool = option(
+        False, help="With --alignment, index words instead of sentencepiece pieces."
+    )
+    attention_json: str | None = option(
+        None, help="Write soft attention matrices with source/target pieces to this JSON file."
+    )
+    plot_attention: str | None = option(
+        None, help="Write one attention heatmap PNG per sentence into this directory."
+    )
+    replace_unk: bool = option(
+        False, help="Replace <unk> outputs by the most attended source piece."
+    )
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(
+            self.alignment or self.attention_json or self.plot_attention or self.replace_unk
+        )
+
+    def check(self) -> None:
+        if self.batch_size < 1:
+            raise UsageError(f"--batch-size must be >= 1, got {self.batch_size}")
+        if self.max_tokens < 0 or self.threads < 0:
+            raise UsageError("--max-tokens and --threads must be >= 0")
+        if self.max_source_len < 1 or self.chunk_size < 1:
+            raise UsageError("--max-source-len and --chunk-size must be >= 1")
+        if self.alignment_words and not self.alignment:
+            raise UsageError("--alignment-words needs --alignment")
