@@ -14,6 +14,8 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.func import functional_call
+from torch.nn.utils.rnn import PackedSequence
 
 Cell = Literal["gru", "lstm"]
 BridgeKind = Literal["linear-tanh", "zeros"]
@@ -40,6 +42,48 @@ def make_rnn(
     )
 
 
+def autocast_dtype(device_type: str) -> torch.dtype | None:
+    """The lower-precision dtype if autocast is active for this device type, else None."""
+    if torch.is_autocast_enabled(device_type):
+        return torch.get_autocast_dtype(device_type)
+    return None
+
+
+def to_autocast(x: Tensor) -> Tensor:
+    """Cast once to the autocast dtype (if active), so per-step ops do not re-cast every step.
+
+    Autocast caches casts only for leaf parameters; activations and weight views used inside a
+    step loop would otherwise be converted again at every step.
+    """
+    dtype = autocast_dtype(x.device.type)
+    return x if dtype is None or not x.is_floating_point() else x.to(dtype)
+
+
+RNNInput = Tensor | PackedSequence
+RNNState = Tensor | tuple[Tensor, Tensor]
+
+
+def run_rnn(rnn: nn.RNNBase, inputs: RNNInput, hx: RNNState | None = None):
+    """`rnn(inputs, hx)`, but in the autocast dtype when autocast is active.
+
+    PyTorch's autocast leaves nn.GRU/nn.LSTM in float32 on CPU; bf16 weights (cast with
+    autograd, so gradients still reach the float32 parameters) run 1.5-2x faster there.
+    """
+    device_type = rnn.weight_hh_l0.device.type
+    dtype = autocast_dtype(device_type)
+    if dtype is None:
+        return rnn(inputs, hx)
+    params = {name: p.to(dtype) for name, p in rnn.named_parameters()}
+    if isinstance(inputs, PackedSequence):
+        inputs = inputs._replace(data=inputs.data.to(dtype))
+    else:
+        inputs = inputs.to(dtype)
+    if hx is not None:
+        hx = tuple(h.to(dtype) for h in hx) if isinstance(hx, tuple) else hx.to(dtype)
+    with torch.autocast(device_type, enabled=False):
+        return functional_call(rnn, params, (inputs, hx))
+
+
 class StackedCell(nn.Module):
     """One step of a multi-layer GRU/LSTM; the caller supplies layer 0's input projection.
 
@@ -60,14 +104,21 @@ class StackedCell(nn.Module):
             cell, input_size=input_size, hidden_size=hidden_size, layers=layers, dropout=dropout
         )
 
-    def input_gates(self, x: Tensor, start: int, stop: int, *, bias: bool) -> Tensor:
-        """Layer-0 input projection of input columns [start, stop): x (…, stop-start) → (…, G·H).
+    def input_weight(self, start: int, stop: int) -> Tensor:
+        """Columns [start, stop) of layer 0's input weight (G·H, stop-start).
 
-        Call it once over (B, T, ·) for state-independent inputs (embeddings, with bias) and per
-        step for state-dependent ones (context, input feed; without bias).
+        Take the view once per forward, outside step loops: slicing a parameter inside the loop
+        would make autograd allocate and accumulate a full-size weight gradient every step.
         """
-        weight = self.rnn.weight_ih_l0[:, start:stop]
-        return F.linear(x, weight, self.rnn.bias_ih_l0 if bias else None)
+        return self.rnn.weight_ih_l0[:, start:stop]
+
+    def input_gates(self, x: Tensor, start: int, stop: int) -> Tensor:
+        """Layer-0 input projection with bias of input columns [start, stop): x (…, ·) → (…, G·H).
+
+        Call it once over (B, T, ·) for state-independent inputs (embeddings); add
+        `F.linear(part, input_weight(...))` per step for state-dependent ones (context, feed).
+        """
+        return F.linear(x, self.input_weight(start, stop), self.rnn.bias_ih_l0)
 
     def step(
         self, gates0: Tensor, hidden: Tensor, cell: Tensor | None

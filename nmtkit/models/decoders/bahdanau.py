@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nmtkit.config import ConfigBase, option
@@ -21,7 +22,7 @@ from nmtkit.models.decoders.rnn_base import (
     initial_state,
     make_bridge,
 )
-from nmtkit.models.rnn import StackedCell
+from nmtkit.models.rnn import StackedCell, to_autocast
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -79,8 +80,12 @@ class BahdanauDecoder(Decoder):
     def init_state(self, enc: EncoderOutput) -> DecoderState:
         return initial_state(self.bridge, self.scorer, enc)
 
+    def context_weight(self) -> Tensor:
+        """The cell's input weight columns that read c_t (G·Hd, He); see StackedCell."""
+        return to_autocast(self.cell.input_weight(self.emb_size, self.cell.rnn.input_size))
+
     def recur(
-        self, emb_gates: Tensor, state: DecoderState
+        self, emb_gates: Tensor, context_weight: Tensor, state: DecoderState
     ) -> tuple[Tensor, Tensor, DecoderState, Tensor]:
         """One step given the precomputed embedding gates (B, G·Hd).
 
@@ -90,9 +95,7 @@ class BahdanauDecoder(Decoder):
         query = state.hidden[-1].unsqueeze(1)  # (B, 1, Hd) = s_{t-1}, top layer
         context, weights = self.scorer(query, state.memory)  # (B, 1, He), (B, 1, S)
         context = context.squeeze(1)
-        gates = emb_gates + self.cell.input_gates(
-            context, self.emb_size, self.cell.rnn.input_size, bias=False
-        )  # (B, G·Hd)
+        gates = emb_gates + F.linear(context, context_weight)  # (B, G·Hd)
         out, hidden, cell = self.cell.step(gates, state.hidden, state.cell)
         new_state = DecoderState(hidden=hidden, memory=state.memory, cell=cell)
         return out, context, new_state, weights.squeeze(1)
@@ -103,16 +106,18 @@ class BahdanauDecoder(Decoder):
         return self.dropout(deep)
 
     def step(self, prev_emb: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState, Tensor]:
-        emb_gates = self.cell.input_gates(prev_emb, 0, self.emb_size, bias=True)  # (B, G·Hd)
-        s, context, state, weights = self.recur(emb_gates, state)
+        emb_gates = self.cell.input_gates(prev_emb, 0, self.emb_size)  # (B, G·Hd)
+        s, context, state, weights = self.recur(emb_gates, self.context_weight(), state)
         return self.output(s, context, prev_emb), state, weights
 
     def forward(self, tgt_emb: Tensor, state: DecoderState) -> tuple[Tensor, Tensor]:
         """tgt_emb (B, T, E) → features (B, T, Ho), weights (B, T, S)."""
-        emb_gates = self.cell.input_gates(tgt_emb, 0, self.emb_size, bias=True)  # (B, T, G·Hd)
+        emb_gates = self.cell.input_gates(tgt_emb, 0, self.emb_size)  # (B, T, G·Hd)
+        context_weight = self.context_weight()
         states, contexts, weights = [], [], []
-        for t in range(tgt_emb.size(1)):
-            s, context, state, w = self.recur(emb_gates[:, t], state)
+        # unbind, not [:, t]: its backward is one stack instead of T full-size zero-fills.
+        for gates_t in emb_gates.unbind(1):
+            s, context, state, w = self.recur(gates_t, context_weight, state)
             states.append(s)
             contexts.append(context)
             weights.append(w)

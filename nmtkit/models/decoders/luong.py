@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nmtkit.config import ConfigBase, option
@@ -21,7 +22,7 @@ from nmtkit.models.decoders.rnn_base import (
     initial_state,
     make_bridge,
 )
-from nmtkit.models.rnn import StackedCell
+from nmtkit.models.rnn import StackedCell, run_rnn, to_autocast
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -89,12 +90,16 @@ class LuongDecoder(Decoder):
         combined = torch.tanh(self.combine(torch.cat([context, h], dim=-1)))  # (B, T, Hd)
         return self.dropout(combined), weights
 
-    def recur(self, emb_gates: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState, Tensor]:
+    def feed_weight(self) -> Tensor:
+        """The cell's input weight columns that read h~_{t-1} (G·Hd, Hd); see StackedCell."""
+        return to_autocast(self.cell.input_weight(self.emb_size, self.cell.rnn.input_size))
+
+    def recur(
+        self, emb_gates: Tensor, feed_weight: Tensor, state: DecoderState
+    ) -> tuple[Tensor, DecoderState, Tensor]:
         """Input-feeding step from precomputed embedding gates (B, G·Hd)."""
         assert state.input_feed is not None
-        gates = emb_gates + self.cell.input_gates(
-            state.input_feed, self.emb_size, self.cell.rnn.input_size, bias=False
-        )
+        gates = emb_gates + F.linear(state.input_feed, feed_weight)  # (B, G·Hd)
         out, hidden, cell = self.cell.step(gates, state.hidden, state.cell)  # (B, Hd)
         feat, weights = self.attend(out.unsqueeze(1), state)  # (B, 1, Hd), (B, 1, S)
         feat = feat.squeeze(1)
@@ -104,15 +109,15 @@ class LuongDecoder(Decoder):
     def run_rnn(self, emb: Tensor, state: DecoderState) -> tuple[Tensor, Tensor, Tensor | None]:
         """Fused RNN over emb (B, T, E) → outputs (B, T, Hd), hidden, cell (L, B, Hd)."""
         hx = state.hidden if state.cell is None else (state.hidden, state.cell)
-        out, h_n = self.cell.rnn(emb, hx)
+        out, h_n = run_rnn(self.cell.rnn, emb, hx)
         if isinstance(h_n, tuple):
             return out, h_n[0], h_n[1]
         return out, h_n, None
 
     def step(self, prev_emb: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState, Tensor]:
         if self.config.input_feeding:
-            emb_gates = self.cell.input_gates(prev_emb, 0, self.emb_size, bias=True)
-            return self.recur(emb_gates, state)
+            emb_gates = self.cell.input_gates(prev_emb, 0, self.emb_size)
+            return self.recur(emb_gates, self.feed_weight(), state)
         out, hidden, cell = self.run_rnn(prev_emb.unsqueeze(1), state)  # (B, 1, Hd)
         feat, weights = self.attend(out, state)
         new_state = DecoderState(hidden=hidden, memory=state.memory, cell=cell)
@@ -123,10 +128,11 @@ class LuongDecoder(Decoder):
         if not self.config.input_feeding:
             out, _, _ = self.run_rnn(tgt_emb, state)  # (B, T, Hd)
             return self.attend(out, state)
-        emb_gates = self.cell.input_gates(tgt_emb, 0, self.emb_size, bias=True)  # (B, T, G·Hd)
+        emb_gates = self.cell.input_gates(tgt_emb, 0, self.emb_size)  # (B, T, G·Hd)
+        feed_weight = self.feed_weight()
         features, weights = [], []
-        for t in range(tgt_emb.size(1)):
-            feat, state, w = self.recur(emb_gates[:, t], state)
+        for gates_t in emb_gates.unbind(1):  # unbind: one stack in backward, not T zero-fills
+            feat, state, w = self.recur(gates_t, feed_weight, state)
             features.append(feat)
             weights.append(w)
         return torch.stack(features, 1), torch.stack(weights, 1)

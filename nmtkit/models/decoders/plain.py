@@ -14,7 +14,7 @@ from nmtkit.config import ConfigBase
 from nmtkit.models import DECODERS
 from nmtkit.models.base import AttentionMemory, Decoder, DecoderState, EncoderOutput, Scorer
 from nmtkit.models.decoders.rnn_base import RNNDecoderConfig, check_rnn_config, make_bridge
-from nmtkit.models.rnn import make_rnn
+from nmtkit.models.rnn import make_rnn, run_rnn
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -75,7 +75,7 @@ class PlainDecoder(Decoder):
         """emb (B, T, E) → features (B, T, Hd), new state, zero weights (B, T, S)."""
         assert state.memory is not None
         hx = state.hidden if state.cell is None else (state.hidden, state.cell)
-        out, h_n = self.rnn(emb, hx)  # (B, T, Hd)
+        out, h_n = run_rnn(self.rnn, emb, hx)  # (B, T, Hd)
         hidden, cell = h_n if isinstance(h_n, tuple) else (h_n, None)
         pad_mask = state.memory.pad_mask  # (B, S)
         weights = pad_mask.new_zeros(emb.size(0), emb.size(1), pad_mask.size(1), dtype=out.dtype)

@@ -8,7 +8,7 @@ from torch import Tensor
 
 from nmtkit.config import ConfigBase, option
 from nmtkit.models.base import AttentionMemory, DecoderState, EncoderOutput, Scorer
-from nmtkit.models.rnn import Bridge, BridgeKind, Cell
+from nmtkit.models.rnn import Bridge, BridgeKind, Cell, to_autocast
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -44,9 +44,12 @@ def make_bridge(config: RNNDecoderConfig, enc_final_size: int) -> Bridge:
 def initial_state(
     bridge: Bridge, scorer: Scorer | None, enc: EncoderOutput, input_feed: Tensor | None = None
 ) -> DecoderState:
-    """Bridge the encoder summary into (hidden, cell) and let the scorer project keys once."""
+    """Bridge the encoder summary into (hidden, cell) and let the scorer project keys once.
+
+    Under autocast the encoder states are cast once here, not at every step's attention.
+    """
     hidden, cell = bridge(enc.final)  # (L, B, Hd)
     memory: AttentionMemory | None = None
     if scorer is not None:
-        memory = scorer.prepare(enc.states, enc.pad_mask)
+        memory = scorer.prepare(to_autocast(enc.states), enc.pad_mask)
     return DecoderState(hidden=hidden, memory=memory, cell=cell, input_feed=input_feed)

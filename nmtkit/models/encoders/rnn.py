@@ -11,7 +11,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from nmtkit.config import ConfigBase, option
 from nmtkit.models import ENCODERS
 from nmtkit.models.base import Encoder, EncoderOutput
-from nmtkit.models.rnn import Cell, make_rnn
+from nmtkit.models.rnn import Cell, make_rnn, run_rnn
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -85,7 +85,7 @@ class RNNEncoder(Encoder):
         packed = pack_padded_sequence(
             src_emb, lengths.cpu(), batch_first=True, enforce_sorted=False
         )
-        out, hidden = self.rnn(packed)
+        out, hidden = run_rnn(self.rnn, packed)
         states, _ = pad_packed_sequence(out, batch_first=True, total_length=seq_len)  # (B, S, He)
         if index is not None:
             states = gather_time(states, index)
