@@ -6,7 +6,10 @@ metadata, never pickle): the rate is a pure function of the step, times a platea
 
 from __future__ import annotations
 
+import inspect
 import math
+import sys
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -18,6 +21,7 @@ from nmtkit.training.config import TrainConfig
 def build_optimizer(cfg: TrainConfig, params: list[nn.Parameter], device: torch.device):
     """Adam / AdamW / SGD. The fused kernels (CPU and CUDA) read a `found_inf` tensor and skip
     the update on device when it is set, so a non-finite step costs no host sync."""
+    skip_dynamo_import()
     fused = device.type in ("cpu", "cuda")
     if cfg.optimizer == "adam":
         return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=fused)
@@ -28,6 +32,42 @@ def build_optimizer(cfg: TrainConfig, params: list[nn.Parameter], device: torch.
             params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, fused=fused
         )
     raise AssertionError(cfg.optimizer)
+
+
+def skip_dynamo_import() -> None:
+    """Keep torch.optim from importing torch._dynamo (1.5-2.5 s, half of our start-up).
+
+    torch.optim wraps several methods with `torch._disable_dynamo`, which imports dynamo on the
+    first call and caches the disabled function as `__dynamo_disable` on the raw function; we
+    pre-fill that cache with the raw function itself. Disabling dynamo only matters under
+    torch.compile, which training does not use; if dynamo is already loaded we change nothing.
+    """
+    if "torch._dynamo" in sys.modules:
+        return
+    from torch.optim import adam, adamw, optimizer, sgd
+
+    methods = ("add_param_group", "zero_grad", "state_dict", "load_state_dict")
+    targets = [getattr(optimizer.Optimizer, m) for m in methods]
+    targets += [getattr(mod, mod.__name__.rsplit(".", 1)[1], None) for mod in (adam, adamw, sgd)]
+    for fn in targets:
+        if fn is not None:
+            raw = inspect.unwrap(fn)
+            if not hasattr(raw, "__dynamo_disable"):
+                setattr(raw, "__dynamo_disable", raw)
+
+
+def step_function(opt: torch.optim.Optimizer) -> Callable[[], None]:
+    """`opt.step` without its wrapper (which imports torch._dynamo and runs profiler hooks):
+    the raw step under no_grad, exactly what the wrapper does in eager mode."""
+    if "torch._dynamo" in sys.modules:
+        return opt.step
+    raw = inspect.unwrap(type(opt).step)
+
+    def step() -> None:
+        with torch.no_grad():
+            raw(opt)
+
+    return step
 
 
 class LRSchedule:

@@ -24,7 +24,7 @@ from nmtkit.training.config import TrainConfig
 from nmtkit.training.data import TrainData
 from nmtkit.training.display import Display, MetricsLog
 from nmtkit.training.loss import label_smoothed_loss
-from nmtkit.training.optim import LRSchedule, set_lr
+from nmtkit.training.optim import LRSchedule, set_lr, step_function
 from nmtkit.training.precision import autocast
 from nmtkit.training.state import STATE_FILE, save_state
 from nmtkit.training.teacher_forcing import teacher_forcing_at
@@ -104,9 +104,11 @@ class Trainer:
         self.display, self.metrics, self.save_dir = display, metrics, save_dir
         self.ckpt_meta, self.progress = ckpt_meta, progress
         self.params = [p for p in model.parameters() if p.requires_grad]
+        self.optimizer_step = step_function(optimizer)
         self.stop_reason: str | None = None
         self.signal_name: str | None = None
         self.budget = Budget(cfg, time.monotonic())
+        self.first_step = progress.step
         self._reset_meters()
         self.nonfinite_run = torch.zeros((), device=device)  # consecutive skipped updates
         self.nonfinite_max = torch.zeros((), device=device)  # longest such run since last check
@@ -139,8 +141,8 @@ class Trainer:
         p, cfg = self.progress, self.cfg
         if p.step % NONFINITE_CHECK == 0:
             self._check_nonfinite()
-        if p.step % cfg.log_every == 0:
-            self._log(epoch_len)
+        if p.step % cfg.log_every == 0 or p.step == self.first_step + 1:
+            self._log(epoch_len)  # also after this process's first update: early feedback
         if cfg.max_steps and p.step >= cfg.max_steps:
             self.stop_reason = f"reached --max-steps {cfg.max_steps}"
         elif self.budget.time_up():
@@ -166,7 +168,7 @@ class Trainer:
     def _finish(self) -> None:
         p = self.progress
         self._check_nonfinite()
-        if p.step % self.cfg.log_every:
+        if self.tokens:  # updates since the last log line
             self._log(self.data.epoch_len)
         if p.step == 0 or p.last_valid_step == p.step:
             return  # nothing trained, or checkpoints were just written
@@ -220,7 +222,7 @@ class Trainer:
             self.scaler.update()
         else:
             self.optimizer.found_inf = bad  # fused kernels skip the update on device
-            self.optimizer.step()
+            self.optimizer_step()
         self.optimizer.zero_grad(set_to_none=True)
         self.nonfinite_run = (self.nonfinite_run + bad) * bad
         self.nonfinite_max = torch.maximum(self.nonfinite_max, self.nonfinite_run)
@@ -272,6 +274,7 @@ class Trainer:
             "grad_norm": float(self.grad_norm) if self.grad_norm is not None else None,
             "tgt_tok_s": tokens / elapsed_meter,
             "elapsed": time.monotonic() - self.budget.start,
+            "time": time.time(),
             "eta": self.budget.eta(p, epoch_len),
         }
         self.display.train(m)

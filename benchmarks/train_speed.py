@@ -1,0 +1,163 @@
+"""Training speed on full Multi30k (CPU): target tokens/s, time to first update, peak RSS.
+
+Each configuration runs `python -m nmtkit train` in a fresh process (so start-up is measured as
+users see it), logs every --log-every updates, and is stopped with SIGTERM once --intervals log
+lines have arrived (the trainer then finishes its step, writes checkpoint_last and exits).
+Throughput is the mean over the log intervals after the first (warm-up); time to first update is
+the wall-clock time from process launch to the end of update 1; peak RSS comes from wait4().
+
+    .venv/bin/python benchmarks/train_speed.py [--threads 2] [--data-dir DIR] [--only rnn-base]
+
+Bar (issue 4, 2-core machine): rnn-base >= 3,600 tgt tok/s, first update <= 3 s, RSS <= 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CORPORA = [REPO / "examples" / "multi30k" / "data", Path("/work/shared/data/multi30k")]
+
+RNN_BASE = [
+    "--encoder", "rnn", "--encoder-cell", "gru", "--encoder-layers", "1",
+    "--encoder-hidden-size", "256", "--encoder-bidirectional", "--encoder-dropout", "0.2",
+    "--attention", "concat", "--decoder", "bahdanau", "--decoder-cell", "gru",
+    "--decoder-layers", "1", "--decoder-hidden-size", "512", "--decoder-dropout", "0.2",
+    "--emb-size", "256", "--emb-dropout", "0.2",
+    "--batch-size", "64", "--optimizer", "adam", "--lr", "1e-3", "--clip-norm", "1.0",
+]  # fmt: skip
+
+
+def luong(scorer: str, feeding: bool) -> list[str]:
+    out = list(RNN_BASE)
+    out[out.index("--attention") + 1] = scorer
+    out[out.index("--decoder") + 1] = "luong"
+    return [*out, "--decoder-input-feeding" if feeding else "--no-decoder-input-feeding"]
+
+
+CONFIGS = {
+    "rnn-base fp32": [*RNN_BASE, "--precision", "fp32"],
+    "rnn-base bf16": [*RNN_BASE, "--precision", "bf16"],
+    "luong/general+feed bf16": [*luong("general", True), "--precision", "bf16"],
+    "luong/dot nofeed bf16": [*luong("dot", False), "--precision", "bf16"],
+}
+
+
+def corpus_dir() -> Path:
+    for path in CORPORA:
+        if (path / "train.en.gz").is_file():
+            return path
+    sys.exit("Multi30k not found in " + ", ".join(map(str, CORPORA)))
+
+
+def preprocess(work: Path) -> Path:
+    """Joint 8k BPE data dir (built once per --work directory)."""
+    data = work / "data"
+    if (data / "manifest.json").is_file():
+        return data
+    corpus = corpus_dir()
+    cmd = [
+        sys.executable, "-m", "nmtkit", "preprocess", "-s", "en", "-t", "de",
+        "--train", str(corpus / "train"), "--valid", str(corpus / "val"),
+        "--out", str(data), "--vocab-size", "8000", "--model-type", "bpe", "--joint",
+    ]  # fmt: skip
+    t0 = time.time()
+    subprocess.run(cmd, check=True)
+    print(f"preprocessed in {time.time() - t0:.1f}s → {data}", file=sys.stderr)
+    return data
+
+
+def metrics(save: Path) -> list[dict]:
+    path = save / "metrics.jsonl"
+    if not path.is_file():
+        return []
+    lines = path.read_text().splitlines()
+    return [r for r in map(json.loads, lines[:-1] if lines and not lines[-1] else lines)
+            if r["kind"] == "train"]  # fmt: skip
+
+
+def vm_hwm_mb(pid: int) -> float:
+    """Peak resident set so far of a running process (Linux /proc), in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def run_one(name: str, flags: list[str], data: Path, work: Path, args: argparse.Namespace) -> dict:
+    save = work / name.replace(" ", "_").replace("/", "-")
+    cmd = [
+        sys.executable, "-m", "nmtkit", "train", str(data), "--save-dir", str(save), "--force",
+        "--threads", str(args.threads), "--log-every", str(args.log_every),
+        "--max-steps", "100000", "--keep-last", "0", *flags,
+    ]  # fmt: skip
+    shutil.rmtree(save, ignore_errors=True)  # no stale metrics.jsonl from an earlier run
+    t0 = time.time()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    want = args.intervals + 1  # the step-1 line, then `intervals` full intervals
+    while proc.poll() is None and len(metrics(save)) < want:
+        time.sleep(0.2)
+    train_hwm = vm_hwm_mb(proc.pid)  # peak while training, before the final checkpoint write
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    _, status, usage = os.wait4(proc.pid, 0)
+    rows = metrics(save)
+    if len(rows) < want:
+        raise SystemExit(f"{name}: training exited early (status {status}); run {cmd}")
+    steady = rows[2:]  # skip step 1 and the first (warm-up) interval
+    return {
+        "config": name,
+        "tgt_tok_s": sum(r["tgt_tok_s"] for r in steady) / len(steady),
+        "first_update_s": rows[0]["time"] - t0,
+        "train_rss_mb": train_hwm,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "loss": rows[-1]["loss"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--log-every", type=int, default=25)
+    parser.add_argument("--intervals", type=int, default=4, help="log intervals per config")
+    parser.add_argument("--work", type=Path, default=None, help="reuse data/ here across runs")
+    parser.add_argument("--only", nargs="*", default=None, help="config names (substring)")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="nmtkit-train-speed-"))
+    work.mkdir(parents=True, exist_ok=True)
+    data = preprocess(work)
+    results = []
+    for name, flags in CONFIGS.items():
+        if args.only and not any(o in name for o in args.only):
+            continue
+        results.append(run_one(name, flags, data, work, args))
+        r = results[-1]
+        print(f"  {name}: {r['tgt_tok_s']:.0f} tok/s", file=sys.stderr)
+    print(f"\nthreads={args.threads}  log_every={args.log_every}  intervals={args.intervals}")
+    print(f"{'config':<26}{'tgt tok/s':>11}{'first update s':>16}{'train RSS MB':>14}"
+          f"{'peak RSS MB':>13}{'loss':>8}")  # fmt: skip
+    for r in results:
+        print(f"{r['config']:<26}{r['tgt_tok_s']:>11.0f}{r['first_update_s']:>16.2f}"
+              f"{r['train_rss_mb']:>14.0f}{r['peak_rss_mb']:>13.0f}{r['loss']:>8.3f}")  # fmt: skip
+    base = {r["config"]: r["tgt_tok_s"] for r in results}
+    if "rnn-base fp32" in base and "rnn-base bf16" in base:
+        print(f"bf16 / fp32 speed-up: {base['rnn-base bf16'] / base['rnn-base fp32']:.2f}x")
+    if "rnn-base bf16" in base:
+        print(f"rnn-base bf16 vs bar 3600 tok/s: {base['rnn-base bf16'] / 3600:.2f}x; "
+              f"vs fairseq 1820: {base['rnn-base bf16'] / 1820:.2f}x")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
