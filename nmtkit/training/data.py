@@ -12,7 +12,7 @@ from nmtkit.data.binarized import Split
 from nmtkit.data.collate import Batch, collate
 from nmtkit.training.config import TrainConfig
 from nmtkit.training.distributed import DistInfo
-from nmtkit.training.validate import beam_decoder, greedy_decode
+from nmtkit.training.validate import search_decoder
 
 
 class TrainData:
@@ -77,9 +77,5 @@ class TrainData:
             )
         return self._references
 
-    def decoder(self, beam: int) -> Callable[..., list[list[int]]]:
-        if beam > 1:
-            found = beam_decoder(beam)
-            if found is not None:
-                return found
-        return greedy_decode
+    def decoder(self, beam: int) -> Callable[[Any, Batch], list[list[int]]]:
+        return search_decoder(beam)

@@ -1,7 +1,6 @@
 """Validation: loss and perplexity under teacher forcing, BLEU on detokenized greedy output.
 
-The greedy loop here is deliberately small (encode once, then `decode_step` until every
-sentence has produced EOS); `--valid-beam K > 1` uses nmtkit.search when it is available.
+Decoding goes through nmtkit.search: greedy for `--valid-beam` 0/1, beam search above.
 """
 
 from __future__ import annotations
@@ -11,46 +10,23 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
-from torch import Tensor
 
 from nmtkit.data.collate import Batch
-from nmtkit.data.specials import BOS_ID, EOS_ID
 from nmtkit.training.loss import label_smoothed_loss
 
 
-@torch.no_grad()
-def greedy_decode(model: Any, batch: Batch, *, max_len: int) -> list[list[int]]:
-    """Greedy token ids (without EOS) for each sentence of the batch, in batch order."""
-    state = model.init_state(model.encode(batch.src, batch.src_lengths))
-    size = batch.src.size(0)
-    prev = torch.full((size,), BOS_ID, dtype=torch.long, device=batch.src.device)  # (B,)
-    finished = torch.zeros(size, dtype=torch.bool, device=prev.device)  # (B,)
-    out: list[Tensor] = []
-    for _ in range(max_len):
-        log_probs, state, _ = model.decode_step(prev, state)  # (B, V)
-        prev = log_probs.argmax(-1)  # (B,)
-        out.append(prev)
-        finished |= prev == EOS_ID
-        if bool(finished.all()):  # one sync per decoding step; validation only
-            break
-    tokens = torch.stack(out, 1).tolist()  # (B, T)
-    return [row[: row.index(EOS_ID)] if EOS_ID in row else row for row in tokens]
+def search_decoder(beam: int) -> Callable[[Any, Batch], list[list[int]]]:
+    """Best-hypothesis token ids per sentence (batch order) via nmtkit.search (greedy for 0/1)."""
+    from nmtkit.search.config import SearchConfig
+    from nmtkit.search.driver import decode, make_strategy
 
+    strategy = make_strategy(SearchConfig(beam=max(1, beam)))
 
-def beam_decoder(beam: int) -> Callable[..., list[list[int]]] | None:
-    """A beam-search decode function from nmtkit.search if that package provides one."""
-    try:
-        from nmtkit.search import driver  # type: ignore[attr-defined]
-        from nmtkit.search.config import SearchConfig
-    except ImportError:
-        return None
-
-    def decode(model: Any, batch: Batch, *, max_len: int) -> list[list[int]]:
-        cfg = SearchConfig.from_dict({"beam": beam})
-        hyps = driver.decode(model, batch, cfg)
+    def run(model: Any, batch: Batch) -> list[list[int]]:
+        hyps = decode(model, batch.src, batch.src_lengths, strategy)
         return [h[0].tokens for h in hyps]
 
-    return decode
+    return run
 
 
 @torch.no_grad()
@@ -62,7 +38,7 @@ def validate(
     detokenize: Callable[[list[list[int]]], list[str]],
     smoothing: float,
     autocast: Callable[[], Any],
-    decode: Callable[..., list[list[int]]] = greedy_decode,
+    decode: Callable[[Any, Batch], list[list[int]]],
 ) -> dict[str, float | None]:
     """loss (label-smoothed), nll, ppl and (if references are given) corpus BLEU."""
     was_training = model.training
@@ -79,9 +55,8 @@ def validate(
         nll_sum += nll.double().cpu()
         tokens += batch.num_tgt_tokens
         if references is not None:
-            max_len = int(batch.src.size(1) * 1.5) + 10
             with autocast():
-                out = decode(model, batch, max_len=max_len)
+                out = decode(model, batch)
             hyps.update(zip(batch.ids.tolist(), out, strict=True))
     model.train(was_training)
     nll_tok = float(nll_sum) / max(1, tokens)

@@ -76,3 +76,36 @@ def test_low_precision_paths_run_on_cpu(data_dir: Path, tmp_path: Path, precisio
 def test_update_freq_and_token_batches(data_dir: Path, tmp_path: Path) -> None:
     train(data_dir, tmp_path / "s", max_steps=2, max_tokens=400, update_freq=2, keep_last=0)
     assert len(read_metrics(tmp_path / "s")) == 2
+
+
+def test_early_stopping_keeps_best_checkpoint(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nmtkit.training import trainer
+
+    losses = iter([5.0, 4.0, 4.5, 4.2, 4.1, 3.0])
+
+    def fake_validate(model, batches, **kwargs):
+        loss = next(losses)
+        return {"loss": loss, "nll_loss": loss, "ppl": 2.0**loss, "bleu": 1.0}
+
+    monkeypatch.setattr(trainer, "validate", fake_validate)
+    out = train(data_dir, tmp_path / "s", max_steps=50, validate_every=1, patience=3,
+                early_stopping_metric="loss")  # fmt: skip
+    assert "early stopping: no loss improvement in 3 validations" in out
+    assert [m["best"] for m in read_metrics(tmp_path / "s", "valid")] == [True, True] + [False] * 3
+    assert read_metadata(tmp_path / "s" / "checkpoint_best.safetensors")["step"] == "2"
+    assert read_metadata(tmp_path / "s" / "checkpoint_last.safetensors")["step"] == "5"
+
+
+def test_max_time_budget_stops_training(data_dir: Path, tmp_path: Path) -> None:
+    out = train(data_dir, tmp_path / "s", max_steps=10_000, max_time="0.5s", log_every=1000)
+    assert "done: reached --max-time 0.5s" in out
+    assert int(read_metadata(tmp_path / "s" / "checkpoint_last.safetensors")["step"]) < 10_000
+
+
+def test_validation_bleu_with_beam_search(data_dir: Path, tmp_path: Path) -> None:
+    train(data_dir, tmp_path / "s", max_steps=2, validate_every=2, valid_beam=3, keep_last=0)
+    (valid,) = read_metrics(tmp_path / "s", "valid")
+    assert 0.0 <= valid["bleu"] <= 100.0 and valid["ppl"] > 1.0
+    assert valid["ppl"] == pytest.approx(2.718281828 ** valid["nll_loss"])
