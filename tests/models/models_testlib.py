@@ -59,3 +59,29 @@ def make_batch(
         src[i, n - 1] = EOS_ID
     tgt = torch.randint(4, TGT_V, (batch, tgt_len), generator=gen)
     return src, torch.tensor(lengths), tgt
+
+
+def decoder_variants() -> list[tuple[str, dict[str, Any]]]:
+    """Every registered decoder, plus luong without input feeding (its fused path)."""
+    from nmtkit.models import DECODERS
+
+    variants: list[tuple[str, dict[str, Any]]] = [(name, {}) for name in DECODERS.names()]
+    if "luong" in DECODERS:
+        variants.append(("luong", {"input_feeding": False}))
+    return variants
+
+
+def variant_id(variant: tuple[str, dict[str, Any]]) -> str:
+    name, opts = variant
+    return name + "".join(f"-{k}={v}" for k, v in opts.items())
+
+
+def step_loop_log_probs(model: Seq2Seq, src, lengths, tgt_in) -> tuple[torch.Tensor, torch.Tensor]:
+    """init_state + decode_step over the reference tokens → log-probs (B, T, V), weights."""
+    state = model.init_state(model.encode(src, lengths))
+    log_probs, weights = [], []
+    for t in range(tgt_in.size(1)):
+        lp, state, w = model.decode_step(tgt_in[:, t], state)
+        log_probs.append(lp)
+        weights.append(w)
+    return torch.stack(log_probs, 1), torch.stack(weights, 1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import torch
 from torch import Tensor, nn
 
 from nmtkit.config import ConfigBase
@@ -78,7 +79,7 @@ class PlainDecoder(Decoder):
         out, h_n = run_rnn(self.rnn, emb, hx)  # (B, T, Hd)
         hidden, cell = h_n if isinstance(h_n, tuple) else (h_n, None)
         pad_mask = state.memory.pad_mask  # (B, S)
-        weights = pad_mask.new_zeros(emb.size(0), emb.size(1), pad_mask.size(1), dtype=out.dtype)
+        weights = out.new_zeros(emb.size(0), emb.size(1), pad_mask.size(1), dtype=torch.float32)
         new_state = DecoderState(hidden=hidden, memory=state.memory, cell=cell)
         return self.dropout(out), new_state, weights
 
