@@ -1,4 +1,4 @@
-"""Model registries: built-ins registered, refusals for duplicates, wrong bases, undocumented fields."""
+"""Model registries: built-ins present; duplicates, wrong bases, undocumented fields refused."""
 
 from __future__ import annotations
 
@@ -65,6 +65,6 @@ def test_a_new_scorer_is_one_registration_away():
 
 
 def test_unknown_name_is_a_usage_error_listing_choices():
-    with pytest.raises(UsageError, match="valid:.*concat"):
+    with pytest.raises(UsageError, match=r"valid:.*concat"):
         ATTENTION.entry("nope")
     assert ConcatConfig().attention_size > 0
