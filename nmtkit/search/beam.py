@@ -24,7 +24,7 @@ class BeamSearch(Search):
     def advance(self, log_probs: Tensor, weights: Tensor) -> None:
         lp = self.constrained(log_probs)  # (B', K, V)
         B_, K, V = lp.shape
-        cand = (self.scores.unsqueeze(2) + lp).view(B_, K * V)  # (B', K·V)
+        cand = lp.add_(self.scores.unsqueeze(2)).view(B_, K * V)  # (B', K·V), in place
         top, flat = cand.topk(min(2 * K, K * V), dim=1)  # (B', 2K)
         rows = flat // V  # (B', 2K) previous row within the sentence
         tok = flat % V  # (B', 2K)

@@ -8,6 +8,7 @@ computes them again.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Protocol
 
 import torch
@@ -25,7 +26,9 @@ class Decodable(Protocol):
 
     def init_state(self, enc: Any) -> Any: ...
 
-    def decode_step(self, prev_tokens: Tensor, state: Any) -> tuple[Tensor, Any, Tensor]: ...
+    def decode_step(self, prev_tokens: Tensor, state: Any) -> tuple[Tensor, Any, Tensor]:
+        """(N,) → fresh log_probs (N, V) float32 (search may modify them), state, weights."""
+        ...
 
 
 def make_strategy(
@@ -72,5 +75,25 @@ def decode(
         log_probs, state, weights = model.decode_step(strategy.last_tokens, state)
         strategy.advance(log_probs, weights)
         if strategy.reorder_index is not None and not strategy.done:
-            state = state.reorder(strategy.reorder_index)
+            state = reorder(state, strategy.reorder_index, strategy.memory_index)
     return strategy.finalize()
+
+
+def reorder(state: Any, index: Tensor, memory_index: Tensor | None) -> Any:
+    """state.reorder(index), without copying the attention memory when it cannot change.
+
+    The K rows of a sentence share identical memory (encoder states, projected keys), and beam
+    reordering only permutes rows within a sentence; so memory needs selecting only when
+    sentences leave the batch (memory_index, else None). Copying (N, S, He + A) every step would
+    otherwise cost as much as a good part of the decoder step itself.
+    """
+    from nmtkit.models.base import DecoderState
+    from nmtkit.search.ensemble import EnsembleState
+
+    if isinstance(state, EnsembleState):
+        return EnsembleState(tuple(reorder(s, index, memory_index) for s in state.states))
+    if not isinstance(state, DecoderState) or state.memory is None:
+        return state.reorder(index)
+    memory = state.memory if memory_index is None else state.memory.reorder(memory_index)
+    rows = dataclasses.replace(state, memory=None).reorder(index)
+    return dataclasses.replace(rows, memory=memory)

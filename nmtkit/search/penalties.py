@@ -39,18 +39,24 @@ def banned_mask(vocab_size: int, device: torch.device) -> Tensor:
 def constrain(
     log_probs: Tensor, *, step: int, min_len: int, at_max: Tensor, banned: Tensor
 ) -> Tensor:
-    """Apply the step's constraints to log_probs (B', K, V) float32, returning a new tensor.
+    """Apply the step's constraints to log_probs (B', K, V) float32, in place (it is returned).
 
     - banned ids (PAD, BOS) are never produced;
     - EOS is impossible before `min_len` pieces;
-    - sentences whose maximum length is reached (at_max (B',) bool) may only produce EOS.
+    - sentences whose maximum length is reached (at_max (B',) bool) may only produce EOS, with
+      the model's own EOS log-prob (so scores stay true log-probs).
+
+    In place because (N', V) tensors are the largest the search touches each step.
     """
-    lp = log_probs + banned  # (B', K, V)
+    forced = None
+    if bool(at_max.any()):  # one cheap sync; skips the (B', K, V) select on most steps
+        eos = log_probs[..., EOS_ID : EOS_ID + 1].clone()  # (B', K, 1)
+        only_eos = torch.full_like(log_probs[0, 0], float("-inf"))  # (V,)
+        only_eos[EOS_ID] = 0.0
+        forced = eos + only_eos  # (B', K, V)
+    lp = log_probs.add_(banned)  # (B', K, V)
     if step < min_len:
         lp[..., EOS_ID] = float("-inf")
-    if not bool(at_max.any()):  # one cheap sync; skips a (B', K, V) select on most steps
+    if forced is None:
         return lp
-    only_eos = torch.full_like(lp[0, 0], float("-inf"))  # (V,)
-    only_eos[EOS_ID] = 0.0
-    forced = log_probs[..., EOS_ID : EOS_ID + 1] + only_eos  # (B', K, V): EOS keeps its log-prob
     return torch.where(at_max.view(-1, 1, 1), forced, lp)  # (B', K, V)

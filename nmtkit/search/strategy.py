@@ -29,6 +29,7 @@ class Search:
         max_len        (B',)           most pieces a sentence may produce before EOS
         last_tokens    (N',)           input of the next decode_step
         reorder_index  (N',) | None    previous row feeding each new row (None: unchanged)
+        memory_index   (N',) | None    rows kept when sentences left the batch (None: none left)
         fin_scores     (B, K)          normalised scores of finished hypotheses, best first
         fin_logp       (B, K)          their summed log-probs
         fin_len        (B, K)          their lengths including EOS
@@ -88,7 +89,8 @@ class Search:
             torch.zeros(B, K, tc, src_len, device=device) if self.keep_attention else None
         )
         self.last_tokens = torch.full((B * K,), BOS_ID, dtype=torch.long, device=device)  # (N,)
-        self.reorder_index = None
+        self.reorder_index: Tensor | None = None
+        self.memory_index: Tensor | None = None
         self.banned: Tensor | None = None
         return torch.arange(B, device=device).repeat_interleave(K)  # (N,)
 
@@ -99,7 +101,10 @@ class Search:
     # -- per step ---------------------------------------------------------------------------------
 
     def constrained(self, log_probs: Tensor) -> Tensor:
-        """log_probs (N', V) → (B', K, V) float32 with banned ids, min and max length applied."""
+        """log_probs (N', V) → (B', K, V) float32 with banned ids, min and max length applied.
+
+        Works in place on log_probs when they are already float32 (the model's fresh output).
+        """
         lp = log_probs.float().view(self.sent.size(0), self.K, -1)  # (B', K, V)
         if self.banned is None:
             self.banned = banned_mask(lp.size(-1), lp.device)
@@ -163,6 +168,7 @@ class Search:
         offsets = torch.arange(B_, device=rows.device).unsqueeze(1) * K  # (B', 1)
         identity = in_place or K == 1
         self.reorder_index = None if identity else (offsets + rows).view(-1)  # (N',)
+        self.memory_index = None
         self.step += 1
         self.shrink()
 
@@ -174,11 +180,13 @@ class Search:
         if not bool(done.any()):
             return
         keep = (~done).nonzero().squeeze(1)  # (B'',)
-        n_prev = self.sent.size(0) * K
+        rows = torch.arange(K, device=keep.device)
+        self.memory_index = (keep.unsqueeze(1) * K + rows).view(-1)  # (N'',)
         index = self.reorder_index
         if index is None:
-            index = torch.arange(n_prev, device=keep.device)
-        self.reorder_index = index.view(-1, K).index_select(0, keep).view(-1)  # (N'',)
+            self.reorder_index = self.memory_index
+        else:
+            self.reorder_index = index.view(-1, K).index_select(0, keep).view(-1)  # (N'',)
         self.sent = self.sent.index_select(0, keep)
         self.scores = self.scores.index_select(0, keep)
         self.tokens = self.tokens.index_select(0, keep)

@@ -164,14 +164,15 @@ class Formatter:
         self._pieces: Any = None  # sentencepiece processors for --replace-unk (lazy)
 
     def lines(self, results: list[Any], first_id: int, sources: list[str]) -> Iterator[str]:
-        best_text = self.texts([r.hyps[0] if r.hyps else None for r in results], results, sources)
-        for offset, (r, text) in enumerate(zip(results, best_text, strict=True)):
+        best = [r.hyps[0] if r.hyps else None for r in results]
+        texts = [""] * len(results) if self.search.nbest else self.texts(best, results, sources)
+        for offset, (r, text) in enumerate(zip(results, texts, strict=True)):
             sent_id = first_id + offset
             self.attention_outputs(sent_id, r)
             if self.search.nbest:
                 yield from self.nbest_lines(sent_id, r, sources[offset])
             else:
-                yield text + self.alignment(r, r.hyps[0] if r.hyps else None)
+                yield text + self.alignment(r, best[offset])
 
     def texts(self, hyps: list[Any], results: list[Any], sources: list[str]) -> list[str]:
         """Detokenized text of each hypothesis (None → empty), decoded in one call."""

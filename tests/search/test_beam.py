@@ -118,3 +118,16 @@ def test_finished_sentences_leave_the_batch():
     run_beam(model, sentences, beam_size=2, max_len_a=1.0, max_len_b=0)
     assert rows_seen[0] == 4 and rows_seen[-1] == 2  # the short sentence stopped early
     assert rows_seen == sorted(rows_seen, reverse=True)
+
+
+def test_memory_is_not_copied_yet_results_equal_a_full_reorder(monkeypatch):
+    import nmtkit.search.driver as driver
+
+    model = FakeModel(vocab=16, seed=9)
+    sentences = random_sentences(8, 16, seed=8)
+    fast = run_beam(model, sentences, beam_size=3, lenpen=0.6, keep_attention=True)
+    monkeypatch.setattr(driver, "reorder", lambda state, index, memory_index: state.reorder(index))
+    full = run_beam(model, sentences, beam_size=3, lenpen=0.6, keep_attention=True)
+    assert [[(h.tokens, h.score) for h in n] for n in fast] == [
+        [(h.tokens, h.score) for h in n] for n in full
+    ]
