@@ -90,6 +90,7 @@ def _run(
     if dist.is_main:
         tokenizer.copy_to(save_dir)
         display.message(model_summary(trainer.model))
+        display.message(f"model config: {trainer.model.config.to_json()}")
         display.message(f"training config: {cfg.to_json()}")
     with display, stop_signals(trainer):
         reason = trainer.fit()

@@ -121,6 +121,11 @@ class Trainer:
         """Train until done; returns why it stopped."""
         p, cfg = self.progress, self.cfg
         groups = self.data.epoch_groups(p.epoch)
+        if not groups:
+            raise UsageError(
+                "the train split gives no batches for this run",
+                fix="use more training data, fewer ranks, or smaller batches",
+            )
         self.budget.start_fraction = self.budget.fraction(p, len(groups))
         while self.stop_reason is None:
             if cfg.max_epochs and p.epoch >= cfg.max_epochs:
