@@ -13,6 +13,7 @@ from typing import Any
 from torch import nn
 
 from nmtkit.errors import UsageError
+from nmtkit.io.atomic import atomic_open
 from nmtkit.io.checkpoint import save_model
 from nmtkit.training.state import STATE_FILE
 
@@ -114,3 +115,21 @@ def _lookup(values: dict[str, Any], dotted: str) -> Any:
     for key in dotted.split("."):
         values = values.get(key) if isinstance(values, dict) else None
     return values
+
+
+def truncate_metrics(path: Path, step: int) -> None:
+    """On resume, drop log lines written after the checkpoint (a killed run may have logged
+    steps that the resumed run will log again)."""
+    if not path.is_file():
+        return
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    keep = []
+    for line in lines:
+        try:
+            if json.loads(line)["step"] <= step:
+                keep.append(line)
+        except (ValueError, KeyError, TypeError):
+            continue  # a torn last line from a killed process
+    if len(keep) != len(lines):
+        with atomic_open(path) as f:
+            f.writelines(keep)

@@ -92,9 +92,11 @@ def _run(
         display.message(model_summary(trainer.model))
         display.message(f"model config: {trainer.model.config.to_json()}")
         display.message(f"training config: {cfg.to_json()}")
-    with display, stop_signals(trainer):
-        reason = trainer.fit()
-    trainer.metrics.close()
+    try:
+        with display, stop_signals(trainer):
+            reason = trainer.fit()
+    finally:
+        trainer.metrics.close()
     _farewell(trainer, reason, save_dir)
 
 
@@ -132,6 +134,8 @@ def _build(
         if dist.rank:
             torch.manual_seed(cfg.seed + 7919 * dist.rank + progress.step)
         display.message(f"resuming from step {progress.step} (epoch {progress.epoch + 1})")
+        if dist.is_main:
+            ckpt.truncate_metrics(save_dir / ckpt.METRICS, progress.step)
     elif dist.rank:
         torch.manual_seed(cfg.seed + 7919 * dist.rank)  # different dropout masks per rank
     D.broadcast_params(dist, list(model.state_dict().values()))

@@ -169,3 +169,13 @@ def test_trainer_state_holds_no_pickle_and_restores_rng(data_dir: Path, tmp_path
     assert any(k.startswith("optim.") and k.endswith(".exp_avg_sq") for k in tensors)
     progress = json.loads(meta["progress"])
     assert progress["step"] == 1 and progress["epoch_update"] == 1
+
+
+def test_resume_drops_metrics_logged_after_the_checkpoint(data_dir: Path, tmp_path: Path) -> None:
+    save = tmp_path / "save"
+    train(data_dir, save, max_steps=2, keep_last=0)
+    with open(save / "metrics.jsonl", "a") as f:  # a run killed (SIGKILL) after logging step 3
+        f.write(json.dumps({"kind": "train", "step": 3, "loss": 0.0}) + "\n" + '{"kind": "tr')
+    train(data_dir, save, max_steps=4, keep_last=0, resume=True)
+    steps = [m["step"] for m in read_metrics(save)]
+    assert steps == [1, 2, 3, 4] and read_metrics(save)[2]["loss"] > 0
