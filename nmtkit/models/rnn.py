@@ -148,21 +148,24 @@ class StackedCell(nn.Module):
 
 
 def gru_update(gates_in: Tensor, gates_h: Tensor, h: Tensor) -> Tensor:
-    """PyTorch's GRU equations: gates_in = W_i x + b_i, gates_h = W_h h + b_h, both (B, 3H)."""
+    """PyTorch's GRU equations: gates_in = W_i x + b_i, gates_h = W_h h + b_h, both (B, 3H).
+
+    `split` rather than slicing: its backward is one concatenation, not a zero-filled buffer
+    per slice.
+    """
     size = h.size(-1)
-    rz = torch.sigmoid(gates_in[:, : 2 * size] + gates_h[:, : 2 * size])  # (B, 2H)
-    r, z = rz[:, :size], rz[:, size:]
-    n = torch.tanh(gates_in[:, 2 * size :] + r * gates_h[:, 2 * size :])  # (B, H)
+    in_rz, in_n = gates_in.split([2 * size, size], dim=1)
+    h_rz, h_n = gates_h.split([2 * size, size], dim=1)
+    r, z = torch.sigmoid(in_rz + h_rz).chunk(2, dim=1)  # (B, H) each
+    n = torch.tanh(in_n + r * h_n)  # (B, H)
     return n + z * (h - n)  # (1 - z) n + z h
 
 
 def lstm_update(gates: Tensor, c: Tensor) -> tuple[Tensor, Tensor]:
     """PyTorch's LSTM equations; gates (B, 4H) in (i, f, g, o) order → (h, c), each (B, H)."""
-    size = c.size(-1)
-    ifo = torch.sigmoid(torch.cat([gates[:, : 2 * size], gates[:, 3 * size :]], 1))  # (B, 3H)
-    g = torch.tanh(gates[:, 2 * size : 3 * size])
-    c_new = ifo[:, size : 2 * size] * c + ifo[:, :size] * g
-    h_new = ifo[:, 2 * size :] * torch.tanh(c_new)
+    i, f, g, o = gates.chunk(4, dim=1)
+    c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    h_new = torch.sigmoid(o) * torch.tanh(c_new)
     return h_new, c_new
 
 
