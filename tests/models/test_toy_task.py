@@ -66,7 +66,7 @@ def train(decoder: str, opts: dict, *, steps: int, seed: int = 0, batch: int = 6
 
 
 @functools.cache
-def trained(decoder: str, opts: tuple[tuple[str, object], ...], steps: int = 300) -> Seq2Seq:
+def trained(decoder: str, opts: tuple[tuple[str, object], ...], steps: int = 200) -> Seq2Seq:
     """Train once per session (the plain comparison reuses the bahdanau model)."""
     return train(decoder, dict(opts), steps=steps)
 
