@@ -116,7 +116,7 @@ def run_one(name: str, flags: list[str], data: Path, work: Path, args: argparse.
     rows = metrics(save)
     if len(rows) < want:
         raise SystemExit(f"{name}: training exited early (status {status}); run {cmd}")
-    steady = rows[2:]  # skip step 1 and the first (warm-up) interval
+    steady = rows[2:want]  # skip step 1 and the first (warm-up) interval, and the SIGTERM line
     return {
         "config": name,
         "tgt_tok_s": sum(r["tgt_tok_s"] for r in steady) / len(steady),
@@ -127,6 +127,45 @@ def run_one(name: str, flags: list[str], data: Path, work: Path, args: argparse.
     }
 
 
+def profile(data: Path, work: Path, args: argparse.Namespace, steps: int = 6) -> None:
+    """In-process torch.profiler over a few rnn-base bf16 updates of the real Trainer."""
+    import torch
+    from rich.console import Console
+    from torch.profiler import profile as torch_profile
+
+    from nmtkit.data.manifest import Manifest
+    from nmtkit.data.tokenizer import Tokenizer
+    from nmtkit.models.build import ModelConfig
+    from nmtkit.training import TrainConfig
+    from nmtkit.training.data import TrainData
+    from nmtkit.training.display import Display
+    from nmtkit.training.distributed import DistInfo
+    from nmtkit.training.run import _build
+
+    torch.set_num_threads(args.threads)
+    cfg = TrainConfig(precision="bf16", batch_size=64, device="cpu")
+    model_cfg = ModelConfig(
+        encoder="rnn", attention="concat", decoder="bahdanau", emb_size=256, emb_dropout=0.2,
+        encoder_options={"cell": "gru", "layers": 1, "hidden_size": 256, "dropout": 0.2,
+                         "bidirectional": True},
+        decoder_options={"cell": "gru", "layers": 1, "hidden_size": 512, "dropout": 0.2},
+        src_vocab_size=8000, tgt_vocab_size=8000,
+    )  # fmt: skip
+    tokenizer = Tokenizer.load(data)
+    train_data = TrainData(Manifest.load(data), tokenizer, cfg, DistInfo())
+    trainer = _build(model_cfg, cfg, train_data, tokenizer, torch.device("cpu"), DistInfo(),
+                     Display(Console(), enabled=False), work / "profile", None)  # fmt: skip
+    groups = train_data.epoch_groups(0)
+    for group in groups[:3]:
+        trainer._update(group)
+    start = time.perf_counter()
+    with torch_profile() as prof:
+        for group in groups[3 : 3 + steps]:
+            trainer._update(group)
+    print(f"profiled {steps} updates in {time.perf_counter() - start:.2f}s")
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=2)
@@ -134,10 +173,14 @@ def main() -> None:
     parser.add_argument("--intervals", type=int, default=4, help="log intervals per config")
     parser.add_argument("--work", type=Path, default=None, help="reuse data/ here across runs")
     parser.add_argument("--only", nargs="*", default=None, help="config names (substring)")
+    parser.add_argument("--profile", action="store_true", help="profile rnn-base bf16 updates")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="nmtkit-train-speed-"))
     work.mkdir(parents=True, exist_ok=True)
     data = preprocess(work)
+    if args.profile:
+        profile(data, work, args)
+        return
     results = []
     for name, flags in CONFIGS.items():
         if args.only and not any(o in name for o in args.only):
