@@ -9,6 +9,7 @@ batches). Usage: python benchmarks/model_step_speed.py [--threads 2] [--steps 20
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import torch
@@ -70,7 +71,10 @@ def main() -> None:
     batches = [synthetic_batch(64, gen) for _ in range(args.steps + 1)]
     fp32 = run(model, batches, bf16=False)
     bf16 = run(model, batches, bf16=True)
+    load = os.getloadavg()[0]
     print(f"model: {args.decoder} decoder, {args.attention} scorer, {args.threads} threads")
+    print(f"machine load average {load:.1f} (other processes distort absolute figures; with")
+    print("  oversubscribed cores, OMP_WAIT_POLICY=PASSIVE avoids OpenMP spin-wait collapse)")
     print(f"fp32  {fp32:8.0f} target tokens/s (forward+backward)")
     print(f"bf16  {bf16:8.0f} target tokens/s (forward+backward, autocast)")
     print(f"bf16/fp32 ratio {bf16 / fp32:.2f}")
