@@ -81,7 +81,10 @@ def run_rnn(rnn: nn.RNNBase, inputs: RNNInput, hx: RNNState | None = None):
     if hx is not None:
         hx = tuple(h.to(dtype) for h in hx) if isinstance(hx, tuple) else hx.to(dtype)
     with torch.autocast(device_type, enabled=False):
-        return functional_call(rnn, params, (inputs, hx))
+        result = functional_call(rnn, params, (inputs, hx))
+    if hasattr(rnn, "_update_flat_weights"):  # drop the cached bf16 weights (and their graph)
+        rnn._update_flat_weights()
+    return result
 
 
 class StackedCell(nn.Module):

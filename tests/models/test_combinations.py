@@ -85,10 +85,12 @@ def test_forward_and_decode_step_under_bf16_autocast(decoder, attention):
     name, opts = decoder
     model = build("rnn", attention, name, cell="lstm" if attention == "dot" else "gru", dec=opts)
     src, lengths, tgt = make_batch([6, 3], tgt_len=4)
+    ref, _ = model(src, lengths, tgt)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         logits, weights = model(src, lengths, tgt)
         lp, _, w = model.decode_step(tgt[:, 0], model.init_state(model.encode(src, lengths)))
-    ref, _ = model(src, lengths, tgt)
+    after, _ = model(src, lengths, tgt)
+    assert torch.equal(after, ref)  # bf16 weight copies do not leak into float32 calls
     assert lp.dtype == torch.float32 and torch.isfinite(lp).all()
     assert weights.dtype == torch.float32
     assert (weights[1, :, 3:] == 0).all() and (w[1, 3:] == 0).all()
