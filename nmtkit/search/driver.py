@@ -57,7 +57,7 @@ def make_strategy(
         )
     if cfg.beam_size == 1:
         return GreedySearch(**common)
-    return BeamSearch(beam_size=cfg.beam_size, **common)
+    return BeamSearch(beam_size=cfg.beam_size, nbest=max(cfg.nbest, 1), **common)
 
 
 def decode(
@@ -69,8 +69,18 @@ def decode(
     """
     state = model.init_state(model.encode(src, src_lengths))
     expand = strategy.start(src_lengths, src.size(1))  # (N,)
-    if strategy.K > 1:
-        state = state.reorder(expand)
+    K = strategy.K
+    # Step 0: the K rows of a sentence are identical, so run it on B rows and expand after.
+    log_probs, state, weights = model.decode_step(strategy.last_tokens[::K], state)
+    if K > 1:
+        log_probs = log_probs.repeat_interleave(K, 0)  # (N, V)
+        weights = weights.repeat_interleave(K, 0)  # (N, S)
+    strategy.advance(log_probs, weights)
+    if strategy.done:
+        return strategy.finalize()
+    if K > 1 or strategy.reorder_index is not None:
+        index = strategy.reorder_index
+        state = state.reorder(expand if index is None else expand.index_select(0, index))
     while not strategy.done:
         log_probs, state, weights = model.decode_step(strategy.last_tokens, state)
         strategy.advance(log_probs, weights)

@@ -48,15 +48,16 @@ def constrain(
 
     In place because (N', V) tensors are the largest the search touches each step.
     """
-    forced = None
-    if bool(at_max.any()):  # one cheap sync; skips the (B', K, V) select on most steps
-        eos = log_probs[..., EOS_ID : EOS_ID + 1].clone()  # (B', K, 1)
-        only_eos = torch.full_like(log_probs[0, 0], float("-inf"))  # (V,)
-        only_eos[EOS_ID] = 0.0
-        forced = eos + only_eos  # (B', K, V)
-    lp = log_probs.add_(banned)  # (B', K, V)
+    lp = log_probs  # (B', K, V)
+    rows = None
+    if bool(at_max.any()):  # one cheap sync; most steps have no sentence at its maximum
+        rows = at_max.nonzero().squeeze(1)  # (M,)
+        eos = lp[..., EOS_ID : EOS_ID + 1].index_select(0, rows)  # (M, K, 1) before masks
+    lp.add_(banned)
     if step < min_len:
         lp[..., EOS_ID] = float("-inf")
-    if forced is None:
-        return lp
-    return torch.where(at_max.view(-1, 1, 1), forced, lp)  # (B', K, V)
+    if rows is not None:
+        only_eos = torch.full_like(lp[0, 0], float("-inf"))  # (V,)
+        only_eos[EOS_ID] = 0.0
+        lp.index_copy_(0, rows, eos + only_eos)  # (M, K, V): EOS keeps the model's log-prob
+    return lp

@@ -49,8 +49,10 @@ class Search:
         max_len_a: float = 1.5,
         max_len_b: int = 10,
         keep_attention: bool = False,
+        nbest: int | None = None,
     ) -> None:
         self.K = beam_size
+        self.nbest = beam_size if nbest is None else min(nbest, beam_size)
         self.lenpen = lenpen
         self.min_len = min_len
         self.max_len_a = max_len_a
@@ -173,10 +175,12 @@ class Search:
         self.shrink()
 
     def shrink(self) -> None:
-        """Drop sentences with K finished hypotheses or at their maximum length."""
+        """Drop finished sentences: K finished hypotheses (fairseq's rule), maximum length
+        reached, or no live row can still beat the nbest-th finished one (see `hopeless`)."""
         K = self.K
-        full = self.fin_scores[self.sent, K - 1] > NEG_INF  # (B',)
-        done = full | (self.max_len < self.step)  # (B',)
+        fin = self.fin_scores.index_select(0, self.sent)  # (B', K)
+        done = (fin[:, K - 1] > NEG_INF) | (self.max_len < self.step)  # (B',)
+        done |= self.hopeless(fin[:, self.nbest - 1])
         if not bool(done.any()):
             return
         keep = (~done).nonzero().squeeze(1)  # (B'',)
@@ -194,6 +198,18 @@ class Search:
         if self.attn is not None:
             self.attn = self.attn.index_select(0, keep)
         self.last_tokens = self.last_tokens.view(-1, K).index_select(0, keep).view(-1)
+
+    def hopeless(self, needed: Tensor) -> Tensor:
+        """(B',) True where no live row can finish above `needed` (B',), the score of the
+        nbest-th finished hypothesis. Log-probs are <= 0, so a row's sum s only falls; its best
+        normalised score is s / lp at whichever reachable length makes that largest. Exact:
+        stopping here never changes the n best outputs, it only skips hopeless steps.
+        """
+        best = self.scores.max(dim=1).values  # (B',)
+        lo = length_penalty(self.step + 1, self.lenpen)
+        hi = length_penalty(self.max_len + 1, self.lenpen)  # (B',)
+        bound = torch.maximum(best / lo, best / hi)  # (B',)
+        return needed >= bound
 
     # -- result ---------------------------------------------------------------------------------
 

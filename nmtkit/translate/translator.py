@@ -113,6 +113,10 @@ class Translator:
         for path, m in zip(paths, models, strict=True):
             if m.config.tgt_vocab_size != tok.tgt_vocab_size:
                 raise UsageError("model and tokenizer vocabulary sizes differ", file=path)
+        if options.precision != "fp32":
+            # Weights cast once, not by autocast at every step (about 20% of CPU decoding time).
+            dtype = torch.bfloat16 if options.precision == "bf16" else torch.float16
+            models = [m.to(dtype) for m in models]
         model = models[0] if len(models) == 1 else Ensemble(models)
         return cls(model, tok, search, options, device)
 

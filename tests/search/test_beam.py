@@ -116,8 +116,9 @@ def test_finished_sentences_leave_the_batch():
     model.decode_step = counting_step
     sentences = [[5], [6, 7, 8, 9, 10, 11, 5, 6, 7]]
     run_beam(model, sentences, beam_size=2, max_len_a=1.0, max_len_b=0)
-    assert rows_seen[0] == 4 and rows_seen[-1] == 2  # the short sentence stopped early
-    assert rows_seen == sorted(rows_seen, reverse=True)
+    assert rows_seen[0] == 2  # step 0 runs once per sentence: its K rows would be identical
+    assert rows_seen[1] == 4 and rows_seen[-1] == 2  # the short sentence stopped early
+    assert rows_seen[1:] == sorted(rows_seen[1:], reverse=True)
 
 
 def test_memory_is_not_copied_yet_results_equal_a_full_reorder(monkeypatch):
@@ -131,3 +132,26 @@ def test_memory_is_not_copied_yet_results_equal_a_full_reorder(monkeypatch):
     assert [[(h.tokens, h.score) for h in n] for n in fast] == [
         [(h.tokens, h.score) for h in n] for n in full
     ]
+
+
+@pytest.mark.parametrize("lenpen", [0.0, 0.6])
+def test_stopping_hopeless_sentences_keeps_the_best_hypothesis(lenpen):
+    model = FakeModel(vocab=16, seed=4, eos_bias=1.0)
+    sentences = random_sentences(12, 16, seed=9)
+    steps = {}
+    results = {}
+    for nbest in (1, 4):
+        calls = []
+        step = model.decode_step
+
+        def counting_step(prev, state, calls=calls, step=step):
+            calls.append(prev.size(0))
+            return step(prev, state)
+
+        model.decode_step = counting_step
+        results[nbest] = run_beam(model, sentences, beam_size=4, lenpen=lenpen, nbest=nbest)
+        model.decode_step = step
+        steps[nbest] = sum(calls)
+    for pruned, full in zip(results[1], results[4], strict=True):
+        assert (pruned[0].tokens, pruned[0].score) == (full[0].tokens, full[0].score)
+    assert steps[1] < steps[4]  # fewer rows decoded
