@@ -128,7 +128,7 @@ class Search:
         if not bool(torch.isfinite(ended).any()):
             return
         idx, t, K, C = self.sent, self.step, self.K, rows.size(1)
-        norm = ended / length_penalty(t + 1, self.lenpen)  # (B', K)
+        norm = ended / length_penalty(t + 1, self.lenpen)  # (B', C)
         best, which = torch.cat([self.fin_scores[idx], norm], 1).topk(K, dim=1)  # (B', K)
         self.fin_scores[idx] = best
         self.fin_logp[idx] = torch.cat([self.fin_logp[idx], ended], 1).gather(1, which)
@@ -209,7 +209,7 @@ class Search:
         lo = length_penalty(self.step + 1, self.lenpen)
         hi = length_penalty(self.max_len + 1, self.lenpen)  # (B',)
         bound = torch.maximum(best / lo, best / hi)  # (B',)
-        return needed >= bound
+        return (needed > NEG_INF) & (needed >= bound)
 
     # -- result ---------------------------------------------------------------------------------
 
