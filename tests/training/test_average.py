@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import tiny_model_config, train
 from typer.testing import CliRunner
 
 from nmtkit.cli import build_app
@@ -14,6 +13,7 @@ from nmtkit.errors import UsageError
 from nmtkit.io.checkpoint import load_tensors, read_metadata
 from nmtkit.models.build import model_from_checkpoint
 from nmtkit.training.average import average_checkpoints
+from tests.training.conftest import tiny_model_config, train
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import read_metrics, tiny_model_config, train
 
 from nmtkit.errors import UsageError
 from nmtkit.io.atomic import DirLock
 from nmtkit.io.checkpoint import load_tensors, read_metadata
 from nmtkit.models.build import model_from_checkpoint
+from tests.training.conftest import read_metrics, tiny_model_config, train
 
 
 def test_missing_data_dir_is_refused(tmp_path: Path) -> None:

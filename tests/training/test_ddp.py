@@ -8,9 +8,9 @@ from pathlib import Path
 
 import torch
 import torch.multiprocessing as mp
-from conftest import read_metrics, train
 
 from nmtkit.io.checkpoint import load_tensors
+from tests.training.conftest import read_metrics, train
 
 STEPS = 3
 

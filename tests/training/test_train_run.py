@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import read_metrics, tiny_model_config, train
 
 from nmtkit.io.checkpoint import load_tensors, read_metadata
 from nmtkit.models.build import model_from_checkpoint
+from tests.training.conftest import read_metrics, tiny_model_config, train
 
 PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")
 

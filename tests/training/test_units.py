@@ -40,6 +40,25 @@ def test_loss_equals_torch_cross_entropy_ignoring_padding(eps: float) -> None:
     torch.testing.assert_close(nll, ref_nll)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("eps", [0.0, 0.2])
+def test_loss_gradient_equals_torch_cross_entropy(dtype: torch.dtype, eps: float) -> None:
+    gen = torch.Generator().manual_seed(1)
+    base = (torch.randn(2, 4, 9, generator=gen) * 3).to(dtype)
+    target = torch.randint(1, 9, (2, 4), generator=gen)
+    target[1, 2:] = 0
+    ours = base.clone().requires_grad_()
+    ref = base.clone().requires_grad_()
+    loss, _ = label_smoothed_loss(ours, target, smoothing=eps)
+    (loss * 0.5).backward()
+    ref_loss = F.cross_entropy(ref.float().view(-1, 9), target.view(-1), ignore_index=0,
+                               label_smoothing=eps, reduction="sum")  # fmt: skip
+    (ref_loss * 0.5).backward()
+    assert ours.grad.dtype == dtype
+    torch.testing.assert_close(ours.grad.float(), ref.grad.float())
+    assert torch.all(ours.grad[1, 2:] == 0)  # padding rows get no gradient
+
+
 def test_teacher_forcing_schedules() -> None:
     def at(kind: str, step: int) -> float:
         cfg = TrainConfig(teacher_forcing=1.0, teacher_forcing_min=0.2,
