@@ -6,7 +6,7 @@ import json
 
 import pytest
 import torch
-from models_testlib import SRC_V, TGT_V, make_batch, tiny_config
+from tests.models.models_testlib import SRC_V, TGT_V, make_batch, tiny_config
 
 from nmtkit.errors import UsageError
 from nmtkit.io.checkpoint import save_model

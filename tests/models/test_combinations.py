@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from models_testlib import (
+from tests.models.models_testlib import (
     TGT_V,
     build,
     decoder_variants,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from models_testlib import build, decoder_variants, make_batch, variant_id
+from tests.models.models_testlib import build, decoder_variants, make_batch, variant_id
 
 from nmtkit.data.specials import EOS_ID, PAD_ID
 from nmtkit.models import ATTENTION

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import torch
-from models_testlib import TGT_V, build, make_batch
+from tests.models.models_testlib import TGT_V, build, make_batch
 
 
 def test_default_model_forward_shapes_and_backward():

@@ -10,7 +10,7 @@ import time
 
 import pytest
 import torch
-from models_testlib import decoder_variants, variant_id
+from tests.models.models_testlib import decoder_variants, variant_id
 
 from nmtkit.data.specials import BOS_ID, EOS_ID, PAD_ID
 from nmtkit.models import DECODERS

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from scoring_data import DATASETS, write_lines
+from tests.scoring.scoring_data import DATASETS, write_lines
 from typer.testing import CliRunner
 
 from nmtkit.cli import build_app

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from scoring_data import write_lines
+from tests.scoring.scoring_data import write_lines
 
 from nmtkit.errors import UsageError
 from nmtkit.scoring.textio import decode_lines

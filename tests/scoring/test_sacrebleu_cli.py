@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from scoring_data import DATASETS, write_lines
+from tests.scoring.scoring_data import DATASETS, write_lines
 
 SACREBLEU = Path(sys.executable).parent / "sacrebleu"
 pytestmark = pytest.mark.skipif(not SACREBLEU.exists(), reason="sacrebleu command not installed")

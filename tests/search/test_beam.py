@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 import torch
-from search_fakes import FakeModel, force_score, make_batch, random_sentences
+from tests.search.search_fakes import FakeModel, force_score, make_batch, random_sentences
 
 from nmtkit.data.specials import BOS_ID, EOS_ID, PAD_ID
 from nmtkit.search.beam import BeamSearch

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from search_fakes import FakeModel, make_batch, random_sentences
+from tests.search.search_fakes import FakeModel, make_batch, random_sentences
 
 from nmtkit.search.beam import BeamSearch
 from nmtkit.search.driver import decode

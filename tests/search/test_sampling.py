@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from search_fakes import FakeModel, force_score, make_batch, random_sentences
+from tests.search.search_fakes import FakeModel, force_score, make_batch, random_sentences
 
 from nmtkit.search.config import SearchConfig
 from nmtkit.search.driver import decode, make_strategy
