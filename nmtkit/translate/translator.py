@@ -71,6 +71,27 @@ def check_tokenizer(tok: Any, identity: Any, checkpoint: Path) -> None:
         )
 
 
+def load_model(path: Path, device: str, precision: str) -> Any:
+    """model_from_checkpoint, with weights in bf16/fp16 for those precisions.
+
+    Casting the weights once (instead of autocast re-casting them at every decoder step) saves
+    about 20% of CPU decoding time. Building under a low-precision default dtype makes the
+    parameters low-precision from birth, so start-up pays no fp32 initialisation plus cast.
+    """
+    from nmtkit.models.build import model_from_checkpoint
+
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    if dtype is None:
+        return model_from_checkpoint(path, device=device)[0]
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(dtype)
+    try:
+        model = model_from_checkpoint(path, device=device)[0]
+    finally:
+        torch.set_default_dtype(default)
+    return model.to(dtype)  # no-op for parameters already in dtype
+
+
 class Translator:
     """Loaded model(s) and tokenizer; `translate(lines)` handles one chunk."""
 
@@ -97,7 +118,6 @@ class Translator:
     ) -> Translator:
         """Read and verify every checkpoint (tokenizer first: cheap), then build the model(s)."""
         from nmtkit.io.checkpoint import json_field, read_metadata
-        from nmtkit.models.build import model_from_checkpoint
         from nmtkit.search.ensemble import Ensemble
 
         if not checkpoints:
@@ -109,14 +129,10 @@ class Translator:
         tok = load_tokenizer(paths[0], read_metadata(paths[0]))
         for path in paths[1:]:
             check_tokenizer(tok, json_field(read_metadata(path), "tokenizer", path), path)
-        models = [model_from_checkpoint(p, device=device)[0] for p in paths]
+        models = [load_model(p, device, options.precision) for p in paths]
         for path, m in zip(paths, models, strict=True):
             if m.config.tgt_vocab_size != tok.tgt_vocab_size:
                 raise UsageError("model and tokenizer vocabulary sizes differ", file=path)
-        if options.precision != "fp32":
-            # Weights cast once, not by autocast at every step (about 20% of CPU decoding time).
-            dtype = torch.bfloat16 if options.precision == "bf16" else torch.float16
-            models = [m.to(dtype) for m in models]
         model = models[0] if len(models) == 1 else Ensemble(models)
         return cls(model, tok, search, options, device)
 

@@ -9,10 +9,10 @@ import types
 
 import pytest
 import torch
-from translate_helpers import translate_file
 
 from nmtkit.errors import UsageError
 from nmtkit.translate.alignment import hard_alignment, pharaoh, replace_unk, word_index
+from tests.translate.translate_helpers import translate_file
 
 PAIR = re.compile(r"^(\d+-\d+( \d+-\d+)*)?$")
 
@@ -112,9 +112,8 @@ def test_plot_attention_writes_one_png_per_sentence(
 
 
 def test_replace_unk_end_to_end(tmp_path, tiny_checkpoint, tiny_data_dir):
-    from conftest import save_checkpoint
-
     from nmtkit.io.checkpoint import load_tensors, save_tensors
+    from tests.translate.conftest import save_checkpoint
 
     unk_ckpt = save_checkpoint(tmp_path, tiny_data_dir, seed=0, name="unk.safetensors")
     tensors, meta = load_tensors(unk_ckpt)

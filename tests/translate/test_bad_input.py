@@ -6,10 +6,10 @@ import json
 import pickle
 
 import pytest
-from translate_helpers import translate_file
 
 from nmtkit.errors import UsageError
 from nmtkit.io.checkpoint import load_tensors, save_tensors
+from tests.translate.translate_helpers import translate_file
 
 
 def test_missing_checkpoint(tmp_path):

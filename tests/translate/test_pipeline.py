@@ -6,12 +6,12 @@ import random
 
 import pytest
 import torch
-from translate_helpers import translate_file
 
 from nmtkit.search.config import SearchConfig
 from nmtkit.search.penalties import length_penalty
 from nmtkit.translate.options import TranslateConfig
 from nmtkit.translate.translator import Translator
+from tests.translate.translate_helpers import translate_file
 
 
 @pytest.fixture(scope="module")
@@ -128,3 +128,16 @@ def test_sampling_is_seeded(tmp_path, tiny_checkpoint, mixed_lines):
 def test_low_precision_runs_and_keeps_line_count(tmp_path, tiny_checkpoint, mixed_lines, precision):
     out = translate_file(tmp_path, [tiny_checkpoint], mixed_lines, precision=precision, beam=2)
     assert len(out) == len(mixed_lines) and out[3] == ""
+
+
+def test_low_precision_weights_equal_the_checkpoint_cast_once(tiny_checkpoint):
+    from nmtkit.models.build import model_from_checkpoint
+    from nmtkit.translate.translator import load_model
+
+    reference = model_from_checkpoint(tiny_checkpoint)[0].to(torch.bfloat16)
+    model = load_model(tiny_checkpoint, "cpu", "bf16")
+    assert torch.get_default_dtype() == torch.float32  # restored
+    ref = dict(reference.named_parameters())
+    for name, p in model.named_parameters():
+        assert p.dtype == torch.bfloat16
+        assert torch.equal(p, ref[name]), name
