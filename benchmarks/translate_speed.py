@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import os
 import re
 import subprocess
 import sys
@@ -104,12 +105,21 @@ def main() -> None:
     parser.add_argument("--precision", nargs="+", default=["bf16"], help="e.g. bf16 fp32")
     parser.add_argument("--beams", type=int, nargs="+", default=[1, 5])
     parser.add_argument("--repeat", type=int, default=1, help="runs per setting (best is kept)")
+    parser.add_argument(
+        "--passive",
+        action="store_true",
+        help="OMP_WAIT_POLICY=PASSIVE: steadier figures when other processes share the cores",
+    )
     args = parser.parse_args()
+    if args.passive:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 
     ckpt = args.checkpoint or ensure_checkpoint(args.work, args.train_time, args.threads)
     src, refs = test_files(args.work)
+    wait = os.environ.get("OMP_WAIT_POLICY", "-")
     print(f"checkpoint {ckpt}\n{len(refs)} sentences, batch {args.batch_size}, "
-          f"{args.threads} threads\n")  # fmt: skip
+          f"{args.threads} threads, OMP_WAIT_POLICY={wait}")  # fmt: skip
+    print(f"load average before: {os.getloadavg()[0]:.1f} (other processes distort figures)\n")
     header = (f"{'precision':>9} {'beam':>4} {'sent/s':>8} {'tgt tok/s':>10} {'start-up s':>10} "
               f"{'decode sent/s':>13} {'total s':>8} {'BLEU':>6}")  # fmt: skip
     print(header)
@@ -128,6 +138,7 @@ def main() -> None:
             print(f"{precision:>9} {beam:>4} {rate:8.1f} {r['pieces'] / r['total']:10.0f} "
                   f"{r['startup']:10.2f} {decode:13.1f} {r['total']:8.2f} "
                   f"{bleu(out, refs):6.2f}", flush=True)  # fmt: skip
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
     base = args.precision[0]
     if len(args.beams) > 1:
         b0, b1 = args.beams[0], args.beams[-1]
