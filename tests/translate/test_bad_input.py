@@ -6,10 +6,17 @@ import json
 import pickle
 
 import pytest
+import torch
 
 from nmtkit.errors import UsageError
 from nmtkit.io.checkpoint import load_tensors, save_tensors
 from tests.translate.translate_helpers import translate_file
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA present: nothing to refuse")
+def test_cuda_device_without_cuda_is_a_clear_error(tmp_path, tiny_checkpoint):
+    with pytest.raises(UsageError, match="CUDA is not available"):
+        translate_file(tmp_path, [tiny_checkpoint], ["a"], device="cuda")
 
 
 def test_missing_checkpoint(tmp_path):
