@@ -161,14 +161,15 @@ class Search:
         in_place: rows[b, k] == k (sampling), so the decoder state needs no reordering.
         """
         B_, K = scores.shape
-        self.tokens = torch.cat([_gather_rows(self.tokens, rows), tok.unsqueeze(2)], 2)
+        identity = in_place or K == 1  # rows[b, k] == k: histories stay where they are
+        history = self.tokens if identity else _gather_rows(self.tokens, rows)
+        self.tokens = torch.cat([history, tok.unsqueeze(2)], 2)  # (B', K, t + 1)
         if self.attn is not None and weights is not None:
             step_attn = _gather_rows(weights, rows).float().unsqueeze(2)  # (B', K, 1, S)
             self.attn = torch.cat([_gather_rows(self.attn, rows), step_attn], 2)
         self.scores = scores
         self.last_tokens = tok.reshape(-1)  # (N',)
         offsets = torch.arange(B_, device=rows.device).unsqueeze(1) * K  # (B', 1)
-        identity = in_place or K == 1
         self.reorder_index = None if identity else (offsets + rows).view(-1)  # (N',)
         self.memory_index = None
         self.step += 1
@@ -180,7 +181,8 @@ class Search:
         K = self.K
         fin = self.fin_scores.index_select(0, self.sent)  # (B', K)
         done = (fin[:, K - 1] > NEG_INF) | (self.max_len < self.step)  # (B',)
-        done |= self.hopeless(fin[:, self.nbest - 1])
+        if self.nbest < K:  # with nbest == K the first rule already covers it
+            done |= self.hopeless(fin[:, self.nbest - 1])
         if not bool(done.any()):
             return
         keep = (~done).nonzero().squeeze(1)  # (B'',)
