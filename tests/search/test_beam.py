@@ -6,12 +6,12 @@ import itertools
 
 import pytest
 import torch
-from tests.search.search_fakes import FakeModel, force_score, make_batch, random_sentences
 
 from nmtkit.data.specials import BOS_ID, EOS_ID, PAD_ID
 from nmtkit.search.beam import BeamSearch
 from nmtkit.search.driver import decode
 from nmtkit.search.penalties import length_penalty
+from tests.search.search_fakes import FakeModel, force_score, make_batch, random_sentences
 
 
 def run_beam(model, sentences, **kw):

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import torch
-from tests.search.search_fakes import FakeModel, make_batch, random_sentences
 
 from nmtkit.search.beam import BeamSearch
 from nmtkit.search.driver import decode
 from nmtkit.search.ensemble import Ensemble
+from tests.search.search_fakes import FakeModel, make_batch, random_sentences
 
 
 def test_ensemble_with_itself_equals_single_model():

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import torch
-from tests.search.search_fakes import FakeModel, make_batch, random_sentences
 
 from nmtkit.data.specials import BOS_ID, EOS_ID, PAD_ID
 from nmtkit.search.beam import BeamSearch
 from nmtkit.search.config import SearchConfig
 from nmtkit.search.driver import decode, make_strategy
 from nmtkit.search.greedy import GreedySearch
+from tests.search.search_fakes import FakeModel, make_batch, random_sentences
 
 
 def argmax_loop(model, sentence, max_len):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from tests.search.search_fakes import FakeModel, force_score, make_batch, random_sentences
 
 from nmtkit.search.config import SearchConfig
 from nmtkit.search.driver import decode, make_strategy
 from nmtkit.search.greedy import GreedySearch
+from tests.search.search_fakes import FakeModel, force_score, make_batch, random_sentences
 
 
 def sample(model, sentences, **cfg):
