@@ -6,12 +6,12 @@ import json
 
 import pytest
 import torch
-from tests.models.models_testlib import SRC_V, TGT_V, make_batch, tiny_config
 
 from nmtkit.errors import UsageError
 from nmtkit.io.checkpoint import save_model
 from nmtkit.models import ATTENTION, DECODERS, ENCODERS
 from nmtkit.models.build import ModelConfig, build_model, check_model_config, model_from_checkpoint
+from tests.models.models_testlib import SRC_V, TGT_V, make_batch, tiny_config
 
 
 def refusal(cfg: ModelConfig, **kwargs) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+
+from nmtkit.models import ATTENTION, ENCODERS
 from tests.models.models_testlib import (
     TGT_V,
     build,
@@ -12,8 +14,6 @@ from tests.models.models_testlib import (
     step_loop_log_probs,
     variant_id,
 )
-
-from nmtkit.models import ATTENTION, ENCODERS
 
 COMBOS = [
     (enc, att, dec)

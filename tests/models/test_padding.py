@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import torch
-from tests.models.models_testlib import build, decoder_variants, make_batch, variant_id
 
 from nmtkit.data.specials import EOS_ID, PAD_ID
 from nmtkit.models import ATTENTION
 from nmtkit.models.encoders.rnn import RNNConfig, RNNEncoder, gather_time, reversal_index
+from tests.models.models_testlib import build, decoder_variants, make_batch, variant_id
 
 
 @pytest.mark.parametrize("attention", ATTENTION.names())

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import torch
+
 from tests.models.models_testlib import TGT_V, build, make_batch
 
 

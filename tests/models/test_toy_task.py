@@ -10,12 +10,12 @@ import time
 
 import pytest
 import torch
-from tests.models.models_testlib import decoder_variants, variant_id
 
 from nmtkit.data.specials import BOS_ID, EOS_ID, PAD_ID
 from nmtkit.models import DECODERS
 from nmtkit.models.build import ModelConfig, build_model
 from nmtkit.models.seq2seq import Seq2Seq
+from tests.models.models_testlib import decoder_variants, variant_id
 
 SYMBOLS, VOCAB = 20, 24  # ids 4..23
 

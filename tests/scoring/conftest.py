@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.scoring.scoring_data import DATASETS, write_lines
 from typer.testing import CliRunner
 
 from nmtkit.cli import build_app
+from tests.scoring.scoring_data import DATASETS, write_lines
 
 
 @pytest.fixture

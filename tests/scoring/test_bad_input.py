@@ -7,10 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.scoring.scoring_data import write_lines
 
 from nmtkit.errors import UsageError
 from nmtkit.scoring.textio import decode_lines
+from tests.scoring.scoring_data import write_lines
 
 NMTKIT = Path(sys.executable).parent / "nmtkit"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sacrebleu.metrics import BLEU, CHRF, TER
 from sacrebleu.significance import PairedTest
+
 from tests.scoring.scoring_data import DATASETS, write_lines
 
 TOKENIZERS = ["13a", "intl", "zh", "char", "none"]

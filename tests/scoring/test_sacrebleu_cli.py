@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from tests.scoring.scoring_data import DATASETS, write_lines
 
 SACREBLEU = Path(sys.executable).parent / "sacrebleu"
