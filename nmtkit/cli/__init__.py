@@ -32,8 +32,9 @@ def invoked_command(argv: list[str] | None) -> str | None:
 def build_app(argv: list[str] | None = None) -> typer.Typer:
     """Build the app; subcommand modules are imported here, not at package import.
 
-    `train` generates its flags from the registries, which imports torch and every component;
-    that is done only when `train` is the command being run (or argv is unknown).
+    When argv names a subcommand, only that one is imported and registered. `train` generates
+    its flags from the registries (importing torch and every component), so for the top-level
+    help it registers a light stub instead.
     """
     import importlib
 
@@ -55,7 +56,9 @@ def build_app(argv: list[str] | None = None) -> typer.Typer:
         """nmtkit: attention-based sequence-to-sequence translation."""
 
     command = invoked_command(argv)
-    for name in SUBCOMMANDS:
+    # Running one subcommand imports only its module (start-up time matters for translate).
+    names = (command,) if command in SUBCOMMANDS else SUBCOMMANDS
+    for name in names:
         module = importlib.import_module(f"nmtkit.cli.{name}")
         if name == "train":
             module.register(app, full=command in (None, "train"))

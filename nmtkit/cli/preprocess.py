@@ -26,7 +26,7 @@ from rich.progress import (
 from rich.table import Table
 
 from nmtkit.data.manifest import Manifest
-from nmtkit.data.preprocess import PreprocessConfig, run
+from nmtkit.data.preprocess_config import PreprocessConfig
 
 _FIELDS = {f.name: f for f in dataclasses.fields(PreprocessConfig)}
 
@@ -154,6 +154,8 @@ def register(app: typer.Typer) -> None:
         )
         progress = RichProgress(Console(stderr=True))
         try:
+            from nmtkit.data.preprocess import run
+
             manifest = run(cfg, progress)
         finally:
             progress.stop()
