@@ -30,15 +30,17 @@ def _check_file(path: Path) -> None:
     if not path.is_file():
         raise UsageError("checkpoint not found", file=path, fix="check the path")
     with open(path, "rb") as f:
-        head = f.read(8)
-    if head.startswith(_PICKLE_MAGIC):
+        head = f.read(9)
+    if len(head) < 9:
+        raise UsageError("checkpoint is truncated or empty", file=path)
+    # safetensors: an 8-byte little-endian header length, then the JSON header's "{". Only a
+    # file without that shape is tested for pickle (a header length can start with 0x80).
+    if head[8:9] != b"{" and head.startswith(_PICKLE_MAGIC):
         raise UsageError(
             "refusing a pickle/torch.save file: nmtkit loads only safetensors checkpoints",
             file=path,
             fix="convert it with safetensors or use a checkpoint written by nmtkit",
         )
-    if len(head) < 8:
-        raise UsageError("checkpoint is truncated or empty", file=path)
 
 
 def read_metadata(path: str | Path) -> dict[str, str]:
