@@ -143,9 +143,15 @@ def resolve_configs(
     groups: dict[str, Any],
     src_vocab: int,
     tgt_vocab: int,
+    joint: bool = True,
 ) -> tuple[Any, Any]:
-    """(ModelConfig, TrainConfig) from defaults < TOML < flags; refuses misplaced options."""
+    """(ModelConfig, TrainConfig) from defaults < TOML < flags; refuses misplaced options.
+
+    Shared source/target embeddings are the default; with separate vocabularies (`preprocess
+    --separate`) the model turns them off, and an explicit --share-embeddings is refused.
+    """
     from nmtkit.cli.options import collect, component_options
+    from nmtkit.errors import UsageError
     from nmtkit.models import ATTENTION, DECODERS, ENCODERS
     from nmtkit.models.build import ModelConfig, check_model_config
     from nmtkit.training.config import TrainConfig
@@ -169,9 +175,15 @@ def resolve_configs(
         f"{kind}_options": component_options(reg, names[kind], given.get(kind, {}), groups[kind])
         for kind, reg in registries.items()
     }
+    model_given = given.get("model", {})
+    if not joint and model_given.get("share_embeddings"):
+        raise UsageError(
+            "--share-embeddings needs a joint source/target vocabulary",
+            fix="preprocess with --joint, or drop --share-embeddings",
+        )
     model_cfg = ModelConfig.from_dict(
         {
-            **given.get("model", {}),
+            **model_given,
             **names,
             **options,
             "src_vocab_size": src_vocab,
@@ -179,7 +191,7 @@ def resolve_configs(
         },
         source=toml_path,
     )
-    check_model_config(model_cfg)
+    check_model_config(model_cfg, joint_vocab=joint)
     train_cfg = TrainConfig.from_dict(given.get("train", {}), source=toml_path)
     return model_cfg, train_cfg
 
@@ -210,6 +222,7 @@ def run_train(
         groups=groups,
         src_vocab=manifest.src_vocab_size,
         tgt_vocab=manifest.tgt_vocab_size,
+        joint=manifest.joint,
     )
     run(
         data_dir=data_dir,

@@ -27,18 +27,20 @@ class ModelConfig(ConfigBase):
     encoder: str = option("rnn", help="encoder name (see `nmtkit models`)")
     attention: str = option("concat", help="attention scorer name (ignored by `plain`)")
     decoder: str = option("bahdanau", help="decoder name")
-    encoder_options: dict[str, Any] = option({}, help="options of the chosen encoder")  # noqa: RUF009
-    attention_options: dict[str, Any] = option({}, help="options of the chosen scorer")  # noqa: RUF009
-    decoder_options: dict[str, Any] = option({}, help="options of the chosen decoder")  # noqa: RUF009
+    encoder_options: dict[str, Any] = option({}, help="options of the chosen encoder")
+    attention_options: dict[str, Any] = option({}, help="options of the chosen scorer")
+    decoder_options: dict[str, Any] = option({}, help="options of the chosen decoder")
     src_vocab_size: int = option(0, help="source vocabulary size (set from the data directory)")
     tgt_vocab_size: int = option(0, help="target vocabulary size (set from the data directory)")
     emb_size: int = option(256, help="embedding size E (source and target)")
-    emb_dropout: float = option(0.1, help="dropout on source and target embeddings")
+    emb_dropout: float = option(0.2, help="dropout on source and target embeddings")
     share_embeddings: bool = option(
-        False, help="one embedding table for source and target (joint vocabulary only)"
+        True,
+        help="one embedding table for source and target; needs a joint vocabulary (with "
+        "separate vocabularies it is turned off, and the stored config says so)",
     )
     tie_embeddings: bool = option(
-        False, help="the output projection reuses the target embedding matrix"
+        True, help="the output projection reuses the target embedding matrix"
     )
 
 
@@ -98,8 +100,7 @@ def check_model_config(
     if cfg.share_embeddings and (
         joint_vocab is False or cfg.src_vocab_size != cfg.tgt_vocab_size
     ):
-        _refuse("--share-embeddings needs a joint source/target vocabulary", source,
-                fix="preprocess with one joint sentencepiece model, or drop --share-embeddings")
+        resolved = resolved.replace(share_embeddings=False)  # stored, so rebuilds agree
     enc_cls = ENCODERS.entry(resolved.encoder).cls
     dec_cls = DECODERS.entry(resolved.decoder).cls
     _refuse(enc_cls.check(parts.encoder, emb_size=cfg.emb_size), source)
@@ -149,7 +150,7 @@ def build_model(
         tgt_vocab_size=cfg.tgt_vocab_size,
         emb_size=cfg.emb_size,
         dropout=cfg.emb_dropout,
-        shared=cfg.share_embeddings,
+        shared=resolved.share_embeddings,
     )
     generator = Generator(
         in_size=decoder.output_size,

@@ -18,6 +18,7 @@ from nmtkit.io.checkpoint import save_model
 from nmtkit.training.state import STATE_FILE
 
 LAST, BEST = "checkpoint_last.safetensors", "checkpoint_best.safetensors"
+AVERAGE = "checkpoint_avg.safetensors"
 STEP_RE = re.compile(r"checkpoint_step(\d+)\.safetensors$")
 METRICS = "metrics.jsonl"
 
@@ -77,12 +78,18 @@ def write_checkpoint(save_dir: Path, name: str, model: nn.Module, meta: dict[str
     return path
 
 
-def prune_step_checkpoints(save_dir: Path, keep_last: int) -> None:
-    """Delete all but the newest `keep_last` checkpoint_step{N} files."""
+def step_checkpoints(save_dir: Path) -> list[Path]:
+    """checkpoint_step{N} files, oldest first."""
     steps = sorted(
         (int(m.group(1)), p) for p in save_dir.iterdir() if (m := STEP_RE.match(p.name))
     )
-    for _, path in steps[: max(0, len(steps) - keep_last)]:
+    return [p for _, p in steps]
+
+
+def prune_step_checkpoints(save_dir: Path, keep_last: int) -> None:
+    """Delete all but the newest `keep_last` checkpoint_step{N} files."""
+    steps = step_checkpoints(save_dir)
+    for path in steps[: max(0, len(steps) - keep_last)]:
         path.unlink(missing_ok=True)
 
 

@@ -63,7 +63,7 @@ class TrainConfig(ConfigBase):
     momentum: float = option(0.9, help="SGD momentum (sgd only).")
     weight_decay: float = option(0.0, help="Weight decay (decoupled for adamw).")
     lr_schedule: Literal["constant", "inverse-sqrt", "plateau", "cosine"] = option(
-        "constant", help="Learning-rate schedule (all with linear --warmup-steps)."
+        "plateau", help="Learning-rate schedule (all with linear --warmup-steps)."
     )
     warmup_steps: int = option(0, help="Linear warm-up steps from 0 to --lr.")
     lr_min: float = option(0.0, help="Lowest learning rate for cosine and plateau schedules.")
@@ -72,8 +72,10 @@ class TrainConfig(ConfigBase):
     clip_norm: float = option(1.0, help="Clip the gradient norm to this value; 0 = no clipping.")
     update_freq: int = option(1, help="Accumulate gradients over this many batches per update.")
     # hardware
-    precision: Literal["fp32", "bf16", "fp16"] = option(
-        "fp32", help="Autocast precision (bf16 is 2.5-4x faster on CPUs with AVX-512 BF16)."
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = option(
+        "auto",
+        help="Autocast precision; auto = bf16 where the hardware runs it natively (CUDA with bf16, "
+        "CPUs with AVX-512 BF16/AMX: 2.5-4x faster matmuls), else fp32.",
     )
     device: Literal["auto", "cpu", "cuda"] = option("auto", help="Device (auto = cuda if any).")
     threads: int = option(0, help="CPU threads for torch; 0 = all available cores.")
@@ -90,7 +92,10 @@ class TrainConfig(ConfigBase):
     patience: int = option(
         10, help="Stop after this many validations without improvement; 0 = never."
     )
-    keep_last: int = option(5, help="Step checkpoints to keep (checkpoint_step{N}); 0 = none.")
+    keep_last: int = option(
+        3, help="Step checkpoints to keep (checkpoint_step{N}); at the end they are averaged "
+        "into checkpoint_avg. 0 = none."
+    )
     log_every: int = option(100, help="Log training metrics every N updates.")
 
     def __post_init__(self) -> None:

@@ -30,7 +30,7 @@ from nmtkit.training.config import TrainConfig
 from nmtkit.training.data import TrainData
 from nmtkit.training.display import Display, MetricsLog
 from nmtkit.training.optim import LRSchedule, build_optimizer
-from nmtkit.training.precision import grad_scaler, resolve_device
+from nmtkit.training.precision import grad_scaler, resolve_device, resolve_precision
 from nmtkit.training.trainer import Progress, Trainer
 
 
@@ -47,6 +47,8 @@ def run(
     """Train `model_config` on DATA_DIR into SAVE_DIR (see docs/ARCHITECTURE.md, save dir)."""
     data_dir, save_dir = Path(data_dir), Path(save_dir)
     device = resolve_device(train_config.device)
+    train_config = train_config.replace(
+        precision=resolve_precision(train_config.precision, device))
     dist = D.init_from_env(device.type)
     lock = DirLock(save_dir) if dist.is_main else None
     try:
@@ -98,6 +100,8 @@ def _run(
     finally:
         trainer.metrics.close()
     _farewell(trainer, reason, save_dir)
+    if dist.is_main and trainer.signal_name is None:
+        _average_last(trainer, save_dir)
 
 
 def _build(
@@ -229,6 +233,19 @@ def stop_signals(trainer: Trainer) -> Iterator[None]:
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+
+
+def _average_last(trainer: Trainer, save_dir: Path) -> None:
+    """checkpoint_avg: the mean of the kept step checkpoints (written at each validation and at
+    the end), a cheap ensemble that measured +1 BLEU on Multi30k (see examples/multi30k)."""
+    from nmtkit.training.average import average_checkpoints
+
+    steps = ckpt.step_checkpoints(save_dir)
+    if len(steps) >= 2:
+        average_checkpoints(steps, save_dir / ckpt.AVERAGE)
+        trainer.display.message(
+            f"averaged {len(steps)} step checkpoints into {ckpt.AVERAGE}", style="bold"
+        )
 
 
 def _farewell(trainer: Trainer, reason: str, save_dir: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Literal
 from nmtkit.config import ConfigBase, option
 from nmtkit.errors import UsageError
 
-Precision = Literal["fp32", "bf16", "fp16"]
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -20,7 +20,9 @@ class TranslateConfig(ConfigBase):
 
     batch_size: int = option(64, help="Sentences per batch.")
     max_tokens: int = option(0, help="Also cap a batch at this many padded source tokens (0: off).")
-    precision: Precision = option("fp32", help="Autocast precision: fp32, bf16 or fp16.")  # noqa: RUF009
+    precision: Precision = option(
+        "auto", help="bf16/fp16 autocast, or fp32; auto = bf16 where the hardware runs it natively."
+    )
     device: str = option("cpu", help="cpu, cuda, cuda:N, or auto (cuda when available).")
     threads: int = option(0, help="CPU threads for torch (0: torch's default).")
     max_source_len: int = option(

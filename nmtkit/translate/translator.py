@@ -117,6 +117,7 @@ class Translator:
         cls, checkpoints: Sequence[str | Path], search: SearchConfig, options: TranslateConfig
     ) -> Translator:
         """Read and verify every checkpoint (tokenizer first: cheap), then build the model(s)."""
+        from nmtkit.hardware import resolve_precision
         from nmtkit.io.checkpoint import json_field, read_metadata
         from nmtkit.search.ensemble import Ensemble
 
@@ -125,6 +126,8 @@ class Translator:
         if options.threads:
             torch.set_num_threads(options.threads)
         device = resolve_device(options.device)
+        options = options.replace(
+            precision=resolve_precision(options.precision, torch.device(device)))
         paths = [Path(c) for c in checkpoints]
         tok = load_tokenizer(paths[0], read_metadata(paths[0]))
         for path in paths[1:]:

@@ -9,13 +9,14 @@ from nmtkit.cli import build_app
 from nmtkit.cli.train import _flag_groups, resolve_configs
 from nmtkit.errors import UsageError
 from nmtkit.models import ATTENTION, DECODERS, ENCODERS
-from nmtkit.models.build import ModelConfig
+from nmtkit.models.build import ModelConfig, check_model_config
 
 
-def resolve(selectors=None, flags=None, toml=None):
+def resolve(selectors=None, flags=None, toml=None, joint=True):
+    vocab = 100 if joint else 120
     return resolve_configs(
         selectors=selectors or {}, toml=toml or {}, toml_path="cfg.toml", flags=flags or {},
-        groups=_flag_groups(), src_vocab=100, tgt_vocab=120,
+        groups=_flag_groups(), src_vocab=100, tgt_vocab=vocab, joint=joint,
     )
 
 
@@ -24,7 +25,7 @@ def test_defaults_come_from_the_dataclasses():
     defaults = ModelConfig()
     assert (model.encoder, model.attention, model.decoder) == (
         defaults.encoder, defaults.attention, defaults.decoder)
-    assert (model.src_vocab_size, model.tgt_vocab_size) == (100, 120)
+    assert (model.src_vocab_size, model.tgt_vocab_size) == (100, 100)
     assert model.emb_size == defaults.emb_size
     assert dataclasses.asdict(train) == dataclasses.asdict(type(train)())
 
@@ -73,3 +74,11 @@ def test_train_help_lists_every_component_option():
                 flag = f"--{registry.kind}-{f.name.replace('_', '-')}"
                 assert flag in result.output, flag
     assert "(default: " in result.output
+
+
+def test_separate_vocabularies_turn_shared_embeddings_off_unless_asked():
+    model, _ = resolve(joint=False)
+    assert check_model_config(model, joint_vocab=False).share_embeddings is False
+    assert resolve(joint=True)[0].share_embeddings is ModelConfig().share_embeddings
+    with pytest.raises(UsageError, match="joint"):
+        resolve(joint=False, flags={"model__share_embeddings": True})

@@ -43,6 +43,7 @@ def tiny_train_config(**changes: Any):
         "keep_last": 2,
         "threads": 1,
         "device": "cpu",
+        "precision": "fp32",  # exactness tests (resume, DDP) are stated for fp32
     }
     values.update(changes)
     return TrainConfig(**values)

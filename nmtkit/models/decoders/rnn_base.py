@@ -13,11 +13,11 @@ from nmtkit.models.rnn import Bridge, BridgeKind, Cell, to_autocast
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class RNNDecoderConfig(ConfigBase):
-    cell: Cell = option("gru", help="recurrent cell type")  # noqa: RUF009
+    cell: Cell = option("gru", help="recurrent cell type")
     layers: int = option(1, help="number of stacked recurrent layers")
     hidden_size: int = option(512, help="decoder hidden size Hd")
-    dropout: float = option(0.2, help="dropout between layers and before the output layer")
-    bridge: BridgeKind = option(  # noqa: RUF009
+    dropout: float = option(0.3, help="dropout between layers and before the output layer")
+    bridge: BridgeKind = option(
         "linear-tanh",
         help="initial state from the encoder summary (linear+tanh) or zeros",
     )
