@@ -16,7 +16,7 @@ class PreprocessConfig(ConfigBase):
     target_lang: str = option("", help="Target language suffix (files PREFIX.TGT).", short="t")
     train: str = option("", help="Training corpus prefix: PREFIX.SRC and PREFIX.TGT, plain or .gz.")
     valid: str | None = option(None, help="Validation corpus prefix (kept unfiltered).")
-    test: list[str] = option(  # noqa: RUF009 (option() builds a default_factory field)
+    test: list[str] = option(
         [], help="Test corpus prefix; repeatable; split named by basename."
     )
     out: str = option("", help="Output data directory.")
