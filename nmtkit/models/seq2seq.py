@@ -56,23 +56,6 @@ class Seq2Seq(nn.Module):
             return self.generator(features), weights  # (B, T, V), (B, T, S)
         return self.sampled_forward(tgt_in, state, teacher_forcing)
 
-    def token_logits(
-        self, src: Tensor, src_lengths: Tensor, tgt_in: Tensor, keep: Tensor,
-        teacher_forcing: float = 1.0,
-    ) -> Tensor:
-        """Logits at the real target positions only: keep (B, T) bool → (M, V), M = keep.sum().
-
-        Training needs no logits for padding, and the vocabulary projection with its float32
-        loss buffers is the largest tensor of a step: skipping padded rows saves their time and
-        peak memory. Row order is `keep`'s row-major order, as `tgt_out[keep]`.
-        """
-        if teacher_forcing < 1.0:
-            return self.sampled_forward(tgt_in, self.init_state(self.encode(src, src_lengths)),
-                                        teacher_forcing)[0][keep]  # (M, V)
-        state = self.init_state(self.encode(src, src_lengths))
-        features, _ = self.decoder(self.embeddings.embed_tgt(tgt_in), state)  # (B, T, Ho)
-        return self.generator(features[keep])  # (M, V)
-
     def sampled_forward(
         self, tgt_in: Tensor, state: DecoderState, teacher_forcing: float
     ) -> tuple[Tensor, Tensor]:

@@ -17,7 +17,6 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from nmtkit.data.specials import PAD_ID
 from nmtkit.errors import NmtkitError, UsageError
 from nmtkit.training import checkpoints as ckpt
 from nmtkit.training import distributed as D
@@ -194,13 +193,12 @@ class Trainer:
         set_lr(self.optimizer, self.schedule.lr_at(p.step))
         for batch in batches:
             try:
-                keep = batch.tgt_out != PAD_ID  # (B, T)
                 with autocast(cfg.precision, self.device):
-                    logits = self.model.token_logits(
-                        batch.src, batch.src_lengths, batch.tgt_in, keep, teacher_forcing=tf
-                    )  # (M, V) real target positions only
+                    logits, _ = self.model(
+                        batch.src, batch.src_lengths, batch.tgt_in, teacher_forcing=tf
+                    )  # (B, T, V)
                 loss, nll = label_smoothed_loss(
-                    logits, batch.tgt_out[keep], smoothing=cfg.label_smoothing
+                    logits, batch.tgt_out, smoothing=cfg.label_smoothing
                 )
                 scaled = loss / tokens
                 (self.scaler.scale(scaled) if self.scaler else scaled).backward()

@@ -157,7 +157,7 @@ def test_out_of_memory_suggests_max_tokens(
     def oom(self, *args, **kwargs):
         raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1 TB")
 
-    monkeypatch.setattr(Seq2Seq, "token_logits", oom)
+    monkeypatch.setattr(Seq2Seq, "forward", oom)
     with pytest.raises(UsageError, match=r"out of memory.*--max-tokens"):
         train(data_dir, tmp_path / "save", max_steps=2)
 
