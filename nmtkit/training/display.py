@@ -59,7 +59,7 @@ class Display:
 
     def message(self, text: str, style: str | None = None) -> None:
         if self.enabled:
-            self.console.print(text, style=style, markup=False, highlight=False)
+            self.console.print(text, style=style, markup=False, highlight=False, soft_wrap=True)
 
     def train(self, metrics: dict[str, Any]) -> None:
         if not self.enabled:
