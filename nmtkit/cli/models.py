@@ -50,6 +50,7 @@ def _fmt_default(value: Any) -> str:
 
 
 def render_table(rows: list[dict[str, Any]]) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     from nmtkit.cli.console import stdout_console
@@ -65,7 +66,7 @@ def render_table(rows: list[dict[str, Any]]) -> None:
         )
         table.add_row(
             row["kind"],
-            f"{row['name']}\n[dim]{row['help']}[/dim]",
+            f"{row['name']}\n[dim]{escape(row['help'])}[/dim]",
             ", ".join(row["aliases"]),
             opts or "-",
         )

@@ -112,7 +112,11 @@ def _typer_param(spec: FlagSpec, panel: str) -> inspect.Parameter:
     decls = [spec.flag]
     if inner is bool:
         decls = [f"{spec.flag}/--no-{spec.flag[2:]}"]
-    option = typer.Option(None, *decls, help=help_text, rich_help_panel=panel, show_default=False)
+    from rich.markup import escape  # help texts hold formulas like [c; h]: not markup
+
+    option = typer.Option(
+        None, *decls, help=escape(help_text), rich_help_panel=panel, show_default=False
+    )
     annotation = Optional[inner]  # noqa: UP045  (typer needs a real typing object here)
     return inspect.Parameter(
         spec.param, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=annotation

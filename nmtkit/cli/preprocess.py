@@ -25,6 +25,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from nmtkit.cli.console import stdout_console
 from nmtkit.data.manifest import Manifest
 from nmtkit.data.preprocess_config import PreprocessConfig
 
@@ -159,4 +160,4 @@ def register(app: typer.Typer) -> None:
             manifest = run(cfg, progress)
         finally:
             progress.stop()
-        Console().print(summary_table(manifest))
+        stdout_console().print(summary_table(manifest))
