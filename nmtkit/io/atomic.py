@@ -24,18 +24,18 @@ def fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def atomic_write_with(path: str | Path, writer: Callable[[Path], None]) -> None:
-    """Let `writer` fill a temp file beside `path`, fsync it, then rename over `path`.
+@contextlib.contextmanager
+def _temp_beside(path: Path) -> Iterator[Path]:
+    """A temp file in `path`'s directory; on success fsynced and renamed over `path`.
 
     A crash at any point leaves either the old file or the new one, never a mix.
     """
-    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        writer(tmp)
+        yield tmp
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -45,24 +45,21 @@ def atomic_write_with(path: str | Path, writer: Callable[[Path], None]) -> None:
         raise
 
 
+def atomic_write_with(path: str | Path, writer: Callable[[Path], None]) -> None:
+    """Let `writer` fill a temp file beside `path`, then fsync and rename it over `path`."""
+    with _temp_beside(Path(path)) as tmp:
+        writer(tmp)
+
+
 @contextlib.contextmanager
-def atomic_open(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
+def atomic_open(
+    path: str | Path, mode: str = "w", encoding: str | None = "utf-8"
+) -> Iterator[IO]:
     """`open()` for writing whose result appears only if the block completes."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    tmp = Path(tmp_name)
-    enc = None if "b" in mode else encoding
-    try:
-        with os.fdopen(fd, mode, encoding=enc) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with _temp_beside(Path(path)) as tmp, open(
+        tmp, mode, encoding=None if "b" in mode else encoding
+    ) as f:
+        yield f
 
 
 @contextlib.contextmanager

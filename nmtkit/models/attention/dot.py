@@ -35,6 +35,8 @@ def size_check(config: ConfigBase, *, query_size: int, key_size: int) -> str | N
 class DotScorer(Scorer):
     """e_ts = q_t · k_s; parameter-free unless `project` adds W (Hq → He)."""
 
+    scale = 1.0  # scaled-dot divides by sqrt(d)
+
     def __init__(self, config: DotConfig, *, query_size: int, key_size: int) -> None:
         super().__init__(config, query_size=query_size, key_size=key_size)
         self.query_proj = nn.Linear(query_size, key_size, bias=False) if config.project else None
@@ -46,4 +48,6 @@ class DotScorer(Scorer):
     def energies(self, query: Tensor, memory: AttentionMemory) -> Tensor:
         if self.query_proj is not None:
             query = self.query_proj(query)  # (B, T, He)
+        if self.scale != 1.0:
+            query = query * self.scale
         return torch.bmm(query, memory.values.transpose(1, 2))  # (B, T, S)
