@@ -10,8 +10,6 @@ import contextlib
 
 import torch
 
-from nmtkit.hardware import resolve_precision  # noqa: F401  (re-exported)
-
 _DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 

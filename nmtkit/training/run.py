@@ -22,6 +22,7 @@ from rich.console import Console
 from torch import nn
 
 from nmtkit.errors import UsageError
+from nmtkit.hardware import resolve_precision
 from nmtkit.io.atomic import DirLock
 from nmtkit.training import checkpoints as ckpt
 from nmtkit.training import distributed as D
@@ -30,7 +31,7 @@ from nmtkit.training.config import TrainConfig
 from nmtkit.training.data import TrainData
 from nmtkit.training.display import Display, MetricsLog
 from nmtkit.training.optim import LRSchedule, build_optimizer
-from nmtkit.training.precision import grad_scaler, resolve_device, resolve_precision
+from nmtkit.training.precision import grad_scaler, resolve_device
 from nmtkit.training.trainer import Progress, Trainer
 
 
