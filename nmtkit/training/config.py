@@ -119,7 +119,12 @@ class TrainConfig(ConfigBase):
             raise UsageError("--label-smoothing must be in [0, 1)")
         if self.lr <= 0 or self.clip_norm < 0 or self.weight_decay < 0:
             raise UsageError("--lr must be positive, --clip-norm and --weight-decay not negative")
-        parse_duration(self.max_time)
+        seconds = parse_duration(self.max_time)
+        if self.lr_schedule == "cosine" and not (self.max_epochs or self.max_steps or seconds):
+            raise UsageError(
+                "--lr-schedule cosine anneals over the budget, and there is none",
+                fix="set --max-epochs, --max-steps or --max-time",
+            )
 
     @property
     def max_seconds(self) -> float:

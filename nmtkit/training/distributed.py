@@ -60,13 +60,17 @@ def all_agree(info: DistInfo, ok: bool, device: torch.device) -> bool:
     return bool(flag.item())
 
 
-def any_rank(info: DistInfo, flag: bool, device: torch.device) -> bool:
-    """True if any rank sets the flag (a stop request seen by one rank stops all)."""
+def sync_clock(
+    info: DistInfo, seconds: float, flag: bool, device: torch.device
+) -> tuple[float, bool]:
+    """The ranks' largest clock, and whether any rank set the flag (a stop request seen by one
+    rank stops all). One small all-reduce per update, only when distributed."""
     if not info.enabled:
-        return flag
-    t = torch.tensor([1 if flag else 0], device=device)
+        return seconds, flag
+    t = torch.tensor([seconds, 1.0 if flag else 0.0], dtype=torch.float64, device=device)
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return bool(t.item())
+    clock, any_flag = t.tolist()
+    return clock, bool(any_flag)
 
 
 def broadcast_params(info: DistInfo, params: list[Tensor]) -> None:

@@ -71,28 +71,30 @@ def step_function(opt: torch.optim.Optimizer) -> Callable[[], None]:
 
 
 class LRSchedule:
-    """lr(step) = peak * warmup(step) * shape(step) * plateau_factor, floored at lr_min.
+    """lr = peak * warmup(step) * shape(progress) * plateau_factor, floored at lr_min.
 
     constant: 1; inverse-sqrt: sqrt(warmup / step) after warm-up (Vaswani et al., 2017);
-    cosine: half-cosine from peak to lr_min over `total_steps`; plateau: the factor shrinks by
+    cosine: half-cosine from peak to lr_min over the budget, where `progress` is the fraction
+    of whichever budget (--max-steps, --max-epochs, --max-time) ends training first, so a
+    12-minute run anneals to its end as a 20-epoch run does; plateau: the factor shrinks by
     lr_decay after lr_patience validations without improvement.
     """
 
-    def __init__(self, cfg: TrainConfig, total_steps: int) -> None:
+    def __init__(self, cfg: TrainConfig) -> None:
         self.cfg = cfg
-        self.total_steps = max(1, total_steps)
         self.factor = 1.0
         self.best: float | None = None
         self.bad = 0
 
-    def lr_at(self, step: int) -> float:
+    def lr_at(self, step: int, progress: float = 0.0) -> float:
+        """Rate for update `step` (0-based) when `progress` (0..1) of the budget is spent."""
         cfg = self.cfg
         step1 = step + 1
         warm = min(1.0, step1 / cfg.warmup_steps) if cfg.warmup_steps else 1.0
         if cfg.lr_schedule == "inverse-sqrt":
             shape = math.sqrt(max(1, cfg.warmup_steps) / max(step1, cfg.warmup_steps, 1))
         elif cfg.lr_schedule == "cosine":
-            progress = min(1.0, max(0, step1 - cfg.warmup_steps) / self.total_steps)
+            progress = min(1.0, max(0.0, progress))
             low = cfg.lr_min / cfg.lr
             shape = low + (1 - low) * 0.5 * (1 + math.cos(math.pi * progress))
         else:

@@ -22,7 +22,7 @@ from rich.console import Console
 from torch import nn
 
 from nmtkit.errors import UsageError
-from nmtkit.hardware import resolve_precision
+from nmtkit.hardware import bound_onednn_cache, resolve_precision
 from nmtkit.io.atomic import DirLock
 from nmtkit.training import checkpoints as ckpt
 from nmtkit.training import distributed as D
@@ -69,6 +69,7 @@ def _run(
     from nmtkit.data.tokenizer import Tokenizer
 
     set_threads(cfg.threads)
+    bound_onednn_cache()
     display = Display(console, enabled=dist.is_main)
     error: UsageError | None = None
     state_path = None
@@ -124,7 +125,7 @@ def _build(
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = build_optimizer(cfg, params, device)
     scaler = grad_scaler(cfg.precision, device)
-    schedule = LRSchedule(cfg, total_steps(cfg, data))
+    schedule = LRSchedule(cfg)
     progress = Progress()
     if stored is not None:
         tensors, meta = stored
@@ -133,7 +134,7 @@ def _build(
         schedule.load_state_dict(saved["schedule"])
         if scaler is not None and saved.get("scaler"):
             scaler.load_state_dict(saved["scaler"])
-        fields = {k: saved[k] for k in Progress.__dataclass_fields__}
+        fields = {k: saved[k] for k in Progress.__dataclass_fields__ if k in saved}
         progress = Progress(**fields)
         S.restore_rng(tensors, meta["rng"])
         if dist.rank:
@@ -174,15 +175,6 @@ def check_vocab(model_config: Any, tokenizer: Any) -> None:
                 f"model {side}_vocab_size {have} does not match the tokenizer's {want}",
                 fix="leave vocabulary sizes to the data directory",
             )
-
-
-def total_steps(cfg: TrainConfig, data: TrainData) -> int:
-    """Horizon for the cosine schedule: --max-steps, else --max-epochs times updates per epoch."""
-    if cfg.max_steps or cfg.lr_schedule != "cosine":
-        return max(1, cfg.max_steps)
-    if not cfg.max_epochs:
-        raise UsageError("--lr-schedule cosine needs --max-steps or --max-epochs")
-    return cfg.max_epochs * max(1, len(data.epoch_groups(0)))
 
 
 def set_threads(threads: int) -> None:

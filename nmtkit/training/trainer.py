@@ -48,22 +48,37 @@ class Progress:
     best: float | None = None
     bad_validations: int = 0
     last_valid_step: int = -1
+    seconds: float = 0.0  # training wall time of all runs up to the last checkpoint
 
 
 @dataclasses.dataclass
 class Budget:
-    """Whichever of max-epochs/steps/time comes first."""
+    """Whichever of max-epochs/steps/time comes first.
+
+    Time is training wall time summed over resumed runs (as fairseq's cumulative training
+    time), so `--max-time 12m` means 12 minutes in all. `elapsed` only moves in `tick`, which
+    the trainer calls with the ranks' maximum, so every rank sees the same budget fraction and
+    the same cosine learning rate.
+    """
 
     cfg: TrainConfig
-    start: float
+    start: float  # time.monotonic() when this process started training
+    seconds_before: float = 0.0  # training seconds of earlier runs (from the checkpoint)
+    elapsed: float = 0.0  # training seconds of all runs, as of the last tick
     start_fraction: float = 0.0
+
+    def local_seconds(self) -> float:
+        return self.seconds_before + time.monotonic() - self.start
+
+    def tick(self, seconds: float) -> None:
+        self.elapsed = seconds
 
     def fraction(self, p: Progress, epoch_len: int) -> float:
         cfg, parts = self.cfg, [0.0]
         if cfg.max_steps:
             parts.append(p.step / cfg.max_steps)
         if cfg.max_seconds:
-            parts.append((time.monotonic() - self.start) / cfg.max_seconds)
+            parts.append(self.elapsed / cfg.max_seconds)
         if cfg.max_epochs:
             parts.append((p.epoch + p.epoch_update / max(1, epoch_len)) / cfg.max_epochs)
         return min(1.0, max(parts))
@@ -76,7 +91,7 @@ class Budget:
         return (time.monotonic() - self.start) * (1.0 - done) / gained
 
     def time_up(self) -> bool:
-        return bool(self.cfg.max_seconds) and time.monotonic() - self.start >= self.cfg.max_seconds
+        return bool(self.cfg.max_seconds) and self.elapsed >= self.cfg.max_seconds
 
 
 class Trainer:
@@ -107,7 +122,9 @@ class Trainer:
         self.optimizer_step = step_function(optimizer)
         self.stop_reason: str | None = None
         self.signal_name: str | None = None
-        self.budget = Budget(cfg, time.monotonic())
+        self.budget = Budget(
+            cfg, time.monotonic(), seconds_before=progress.seconds, elapsed=progress.seconds
+        )
         self.first_step = progress.step
         self._reset_meters()
         self.nonfinite_run = torch.zeros((), device=device)  # consecutive skipped updates
@@ -144,6 +161,10 @@ class Trainer:
 
     def _after_update(self, epoch_len: int) -> None:
         p, cfg = self.progress, self.cfg
+        seconds, signalled = D.sync_clock(
+            self.dist, self.budget.local_seconds(), self.signal_name is not None, self.device
+        )  # every rank stops at the same update and sees the same clock
+        self.budget.tick(seconds)
         if p.step % NONFINITE_CHECK == 0:
             self._check_nonfinite()
         if p.step % cfg.log_every == 0 or p.step == self.first_step + 1:
@@ -152,11 +173,8 @@ class Trainer:
             self.stop_reason = f"reached --max-steps {cfg.max_steps}"
         elif self.budget.time_up():
             self.stop_reason = f"reached --max-time {cfg.max_time}"
-        if self.dist.enabled:  # every rank must stop at the same update
-            stop = D.any_rank(self.dist, self.stop_reason is not None or bool(self.signal_name),
-                              self.device)  # fmt: skip
-            if stop and self.stop_reason is None:
-                self.stop_reason = "stopped on another rank"
+        elif signalled and self.signal_name is None:
+            self.stop_reason = "stopped on another rank"
         if self.signal_name and self.stop_reason is None:
             self.stop_reason = f"interrupted by {self.signal_name}"
         if self.stop_reason is None and cfg.validate_every and p.step % cfg.validate_every == 0:
@@ -190,7 +208,8 @@ class Trainer:
         batches = [self.data.batch(ids).to(self.device, non_blocking=True) for ids in group]
         tokens = sum(b.num_tgt_tokens for b in batches)
         tf = teacher_forcing_at(cfg, p.step)
-        set_lr(self.optimizer, self.schedule.lr_at(p.step))
+        progress = self.budget.fraction(p, self.data.epoch_len)
+        set_lr(self.optimizer, self.schedule.lr_at(p.step, progress))
         for batch in batches:
             try:
                 with autocast(cfg.precision, self.device):
@@ -278,7 +297,7 @@ class Trainer:
             "teacher_forcing": teacher_forcing_at(self.cfg, max(0, p.step - 1)),
             "grad_norm": float(self.grad_norm) if self.grad_norm is not None else None,
             "tgt_tok_s": tokens / elapsed_meter,
-            "elapsed": time.monotonic() - self.budget.start,
+            "elapsed": self.budget.elapsed,
             "time": time.time(),
             "eta": self.budget.eta(p, epoch_len),
         }
@@ -337,7 +356,8 @@ class Trainer:
             p.bad_validations += 1
         self.schedule.on_validation(value, higher)
         epoch = p.epoch + (1 if p.epoch_update else 0)  # the epoch this validation belongs to
-        m = {"step": p.step, "epoch": epoch, **result, "best": improved}
+        m = {"step": p.step, "epoch": epoch, "elapsed": self.budget.elapsed, **result,
+             "best": improved}  # fmt: skip
         self.display.valid(m)
         self.metrics.write("valid", m)
         return improved
@@ -352,6 +372,7 @@ class Trainer:
         if not self.dist.is_main:
             return
         meta = self._meta()
+        self.progress.seconds = self.budget.local_seconds()
         ckpt.write_checkpoint(self.save_dir, ckpt.LAST, self.model, meta)
         if best:
             ckpt.write_checkpoint(self.save_dir, ckpt.BEST, self.model, meta)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -101,7 +102,21 @@ def test_early_stopping_keeps_best_checkpoint(
 def test_max_time_budget_stops_training(data_dir: Path, tmp_path: Path) -> None:
     out = train(data_dir, tmp_path / "s", max_steps=10_000, max_time="0.5s", log_every=1000)
     assert "done: reached --max-time 0.5s" in out
-    assert int(read_metadata(tmp_path / "s" / "checkpoint_last.safetensors")["step"]) < 10_000
+    step = int(read_metadata(tmp_path / "s" / "checkpoint_last.safetensors")["step"])
+    assert step < 10_000
+    _, meta = load_tensors(tmp_path / "s" / "trainer_state.safetensors")
+    assert json.loads(meta["progress"])["seconds"] >= 0.5
+    # the budget is cumulative: resuming a run that spent it trains one more update only
+    out = train(data_dir, tmp_path / "s", max_steps=10_000, max_time="0.5s", resume=True)
+    assert "done: reached --max-time 0.5s" in out
+    assert read_metadata(tmp_path / "s" / "checkpoint_last.safetensors")["step"] == str(step + 1)
+
+
+def test_cosine_schedule_anneals_over_the_step_budget(data_dir: Path, tmp_path: Path) -> None:
+    train(data_dir, tmp_path / "s", max_steps=8, lr=1e-3, lr_schedule="cosine", log_every=1)
+    lrs = [m["lr"] for m in read_metrics(tmp_path / "s")]
+    want = [1e-3 * 0.5 * (1 + math.cos(math.pi * s / 8)) for s in range(8)]
+    assert lrs == pytest.approx(want)
 
 
 def test_validation_bleu_with_beam_search(data_dir: Path, tmp_path: Path) -> None:

@@ -75,16 +75,16 @@ def test_teacher_forcing_schedules() -> None:
 
 
 def test_lr_schedules() -> None:
-    inv = LRSchedule(TrainConfig(lr=1.0, lr_schedule="inverse-sqrt", warmup_steps=4), 0)
+    inv = LRSchedule(TrainConfig(lr=1.0, lr_schedule="inverse-sqrt", warmup_steps=4))
     assert [inv.lr_at(s) for s in (0, 3, 15)] == pytest.approx([0.25, 1.0, 0.5])
-    cos = LRSchedule(TrainConfig(lr=1.0, lr_schedule="cosine", lr_min=0.1), 10)
-    assert [cos.lr_at(s) for s in (-1, 4, 9)] == pytest.approx([1.0, 0.55, 0.1])
-    plateau = LRSchedule(TrainConfig(lr=1.0, lr_schedule="plateau", lr_patience=1), 0)
+    cos = LRSchedule(TrainConfig(lr=1.0, lr_schedule="cosine", lr_min=0.1))
+    assert [cos.lr_at(9, f) for f in (0.0, 0.5, 1.0)] == pytest.approx([1.0, 0.55, 0.1])
+    plateau = LRSchedule(TrainConfig(lr=1.0, lr_schedule="plateau", lr_patience=1))
     for value in (5.0, 6.0, 6.0):  # loss: one better, then two worse → decay once
         plateau.on_validation(value, higher_is_better=False)
     assert plateau.lr_at(0) == 0.5
     state = plateau.state_dict()
-    again = LRSchedule(TrainConfig(lr=1.0, lr_schedule="plateau"), 0)
+    again = LRSchedule(TrainConfig(lr=1.0, lr_schedule="plateau"))
     again.load_state_dict(state)
     assert again.lr_at(0) == 0.5
 
@@ -140,3 +140,23 @@ def test_rng_round_trip() -> None:
     second = (random.random(), torch.rand(3))
     assert first[0] == second[0] and torch.equal(first[1], second[1])
     assert math.isfinite(first[0])
+
+
+def test_budget_fraction_is_the_binding_budget() -> None:
+    from nmtkit.training.trainer import Budget, Progress
+
+    cfg = TrainConfig(max_steps=100, max_time="10m", max_epochs=4)
+    budget = Budget(cfg, start=0.0, seconds_before=60.0, elapsed=60.0)
+    # steps 20/100, time 60/600, epochs (1 + 5/10)/4: the epochs bind
+    assert budget.fraction(Progress(step=20, epoch=1, epoch_update=5), 10) == pytest.approx(0.375)
+    budget.tick(300.0)  # now time binds
+    assert budget.fraction(Progress(step=20), 10) == pytest.approx(0.5)
+    assert not budget.time_up()
+    budget.tick(600.0)
+    assert budget.time_up() and budget.fraction(Progress(step=20), 10) == 1.0
+
+
+def test_cosine_needs_a_budget() -> None:
+    with pytest.raises(UsageError, match="cosine"):
+        TrainConfig(lr_schedule="cosine", max_epochs=0)
+    TrainConfig(lr_schedule="cosine", max_epochs=0, max_time="12m")
