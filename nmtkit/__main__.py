@@ -1,4 +1,4 @@
-from nmtkit.cli import main
+from nmtkit.cli import console_main
 
 if __name__ == "__main__":
-    main()
+    console_main()
