@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 
@@ -23,3 +25,19 @@ def cpu_has_native_bf16() -> bool:
     except OSError:
         return False
     return bool({"avx512_bf16", "amx_bf16"} & set(flags.split()))
+
+
+ONEDNN_CACHE_ENV = "ONEDNN_PRIMITIVE_CACHE_CAPACITY"
+TRAIN_ONEDNN_CACHE = 64
+
+
+def bound_onednn_cache(capacity: int = TRAIN_ONEDNN_CACHE) -> None:
+    """Keep oneDNN's primitive cache small unless the user set its size.
+
+    oneDNN (bf16 matmuls on CPU) caches one primitive per operand shape, up to 1024 by
+    default. Packed encoders and length-varying batches create hundreds of shapes, and the
+    cache grew training's RSS by ~240 MB in 300 rnn-base updates (1283 → 1045 MB peak with 64
+    entries, at the same speed within noise). oneDNN reads the variable at its first cache
+    use, so this must run before the first matmul.
+    """
+    os.environ.setdefault(ONEDNN_CACHE_ENV, str(capacity))
