@@ -1,6 +1,7 @@
 """The Multi30k quality bar (issue 7): the default recipe under a wall-clock training budget.
 
     .venv/bin/python benchmarks/quality.py [--max-time 12m] [--work /tmp/nmtkit-quality]
+        [--train-args "--lr-schedule cosine"] [--splits val,test_2016_flickr]
 
 preprocess (defaults: joint 8k unigram) → train with no architecture or optimisation flags and
 --max-time → translate test_2016_flickr with defaults (beam 5) from checkpoint_avg (and, for
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import shlex
 import subprocess
 import sys
 import time
@@ -51,6 +53,11 @@ def main() -> None:
     parser.add_argument("--max-time", default="12m")
     parser.add_argument("--work", type=Path, default=Path("/tmp/nmtkit-quality"))
     parser.add_argument("--skip-train", action="store_true", help="reuse WORK/model")
+    parser.add_argument("--train-args", default="", help="extra flags for train (ablations)")
+    parser.add_argument("--translate-args", default="", help="extra flags for translate")
+    parser.add_argument("--splits", default="test_2016_flickr",
+                        help="comma-separated: val (to choose defaults), test_2016_flickr")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args()
     work, data, model = args.work, args.work / "data", args.work / "model"
     work.mkdir(parents=True, exist_ok=True)
@@ -61,27 +68,43 @@ def main() -> None:
             "--valid", str(CORPUS / "val"), "--out", str(data), "--force",
         )  # fmt: skip
         times["train"] = nmtkit("train", str(data), "--save-dir", str(model), "--force",
-                                "--max-time", args.max_time)  # fmt: skip
-    src = unzip("test_2016_flickr.en", work / "test.en")
-    ref = unzip("test_2016_flickr.de", work / "test.de")
+                                "--max-time", args.max_time,
+                                *shlex.split(args.train_args))  # fmt: skip
     rows = []
-    for name in ("checkpoint_avg", "checkpoint_best"):
-        ckpt = model / f"{name}.safetensors"
-        if not ckpt.is_file():
-            continue
-        hyp = work / f"test.{name}.de"
-        times[f"translate {name}"] = nmtkit("translate", "-c", str(ckpt), stdin=src, stdout=hyp)
-        rows.append((name, score(ref, hyp)))
+    for split in args.splits.split(","):
+        src = unzip(f"{split}.en", work / f"{split}.en")
+        ref = unzip(f"{split}.de", work / f"{split}.de")
+        for name in ("checkpoint_avg", "checkpoint_best"):
+            ckpt = model / f"{name}.safetensors"
+            if not ckpt.is_file():
+                continue
+            hyp = work / f"{split}.{name}.de"
+            times[f"translate {split} {name}"] = nmtkit(
+                "translate", "-c", str(ckpt), *shlex.split(args.translate_args),
+                stdin=src, stdout=hyp,
+            )  # fmt: skip
+            rows.append((f"{split} {name}", score(ref, hyp)))
+    records = [json.loads(line) for line in (model / "metrics.jsonl").read_text().splitlines()]
+    valid = [r for r in records if r["kind"] == "valid"]
+    train = [r for r in records if r["kind"] == "train"]
     print("\nvalidation history (greedy BLEU on val):")
-    for line in (model / "metrics.jsonl").read_text().splitlines():
-        record = json.loads(line)
-        if record["kind"] == "valid":
-            print(f"  epoch {record['epoch']:>2}  step {record['step']:>5}  "
-                  f"bleu {record['bleu']:.2f}  ppl {record['ppl']:.2f}")  # fmt: skip
-    print(f"\ntest_2016_flickr, beam 5 (defaults), --max-time {args.max_time}:")
+    for r in valid:
+        print(f"  epoch {r['epoch']:>2}  step {r['step']:>5}  {r.get('elapsed', 0):>5.0f}s  "
+              f"bleu {r['bleu']:.2f}  ppl {r['ppl']:.2f}")  # fmt: skip
+    flags = f" {args.train_args}" if args.train_args else ""
+    print(f"\nbeam 5 (defaults), --max-time {args.max_time}{flags}:")
     for name, scores in rows:
-        print(f"  {name:<16} BLEU {scores['BLEU']:.1f}  chrF {scores['chrF2']:.1f}")
+        print(f"  {name:<32} BLEU {scores['BLEU']:.1f}  chrF {scores['chrF2']:.1f}")
     print("\nwall-clock seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in times.items()))
+    if args.json:
+        steady = train[2:] or train  # skip step 1 and the first interval
+        result = {
+            "train_args": args.train_args, "translate_args": args.translate_args,
+            "max_time": args.max_time, "steps": train[-1]["step"] if train else 0,
+            "tgt_tok_s": sum(r["tgt_tok_s"] for r in steady) / max(1, len(steady)),
+            "valid": valid, "scores": dict(rows), "times": times,
+        }  # fmt: skip
+        args.json.write_text(json.dumps(result, indent=1) + "\n")
 
 
 if __name__ == "__main__":
