@@ -14,6 +14,6 @@ $NMT preprocess -s en -t de --train $DATA/train --valid $DATA/val --test $DATA/t
 $NMT train "$OUT/data" --save-dir "$OUT/model" --max-time "${TRAIN_TIME:-4m}" --force
 gzip -dc $DATA/test_2016_flickr.en.gz > "$OUT/test.en"
 gzip -dc $DATA/test_2016_flickr.de.gz > "$OUT/test.de"
-$NMT translate -c "$OUT/model/checkpoint_avg.safetensors" < "$OUT/test.en" > "$OUT/test.hyp.de"
+$NMT translate -c "$OUT/model/checkpoint_best.safetensors" < "$OUT/test.en" > "$OUT/test.hyp.de"
 paste "$OUT/test.en" "$OUT/test.hyp.de" | sed -n 1,3p
 $NMT score --ref "$OUT/test.de" "$OUT/test.hyp.de"

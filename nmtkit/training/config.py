@@ -59,13 +59,15 @@ class TrainConfig(ConfigBase):
     )
     # optimisation
     optimizer: Literal["adam", "adamw", "sgd"] = option("adam", help="Optimizer.")
-    lr: float = option(1e-3, help="Peak learning rate.")
+    lr: float = option(3e-3, help="Peak learning rate.")
     momentum: float = option(0.9, help="SGD momentum (sgd only).")
     weight_decay: float = option(0.0, help="Weight decay (decoupled for adamw).")
     lr_schedule: Literal["constant", "inverse-sqrt", "plateau", "cosine"] = option(
-        "plateau", help="Learning-rate schedule (all with linear --warmup-steps)."
+        "cosine",
+        help="Learning-rate schedule, all with linear --warmup-steps; cosine anneals to --lr-min "
+        "over whichever budget (--max-steps, --max-epochs, --max-time) ends training first.",
     )
-    warmup_steps: int = option(0, help="Linear warm-up steps from 0 to --lr.")
+    warmup_steps: int = option(100, help="Linear warm-up steps from 0 to --lr.")
     lr_min: float = option(0.0, help="Lowest learning rate for cosine and plateau schedules.")
     lr_decay: float = option(0.5, help="Plateau: factor applied when validation stalls.")
     lr_patience: int = option(1, help="Plateau: validations without improvement before decaying.")
@@ -82,7 +84,10 @@ class TrainConfig(ConfigBase):
     # budgets
     max_epochs: int = option(20, help="Stop after this many epochs; 0 = no limit.")
     max_steps: int = option(0, help="Stop after this many updates; 0 = no limit.")
-    max_time: str = option("0", help="Wall-clock budget: seconds or 90s, 12m, 1h30m; 0 = none.")
+    max_time: str = option(
+        "0", help="Training wall-clock budget, summed over resumed runs: seconds or 90s, 12m, "
+        "1h30m; 0 = none."
+    )
     # validation and checkpoints
     validate_every: int = option(0, help="Validate every N updates (and at each epoch end).")
     valid_beam: int = option(1, help="Beam size for validation BLEU; 0 or 1 = greedy.")

@@ -41,6 +41,7 @@ def tiny_train_config(**changes: Any):
         "max_epochs": 0,
         "log_every": 1,
         "keep_last": 2,
+        "warmup_steps": 0,  # a few steps only: no warm-up
         "threads": 1,
         "device": "cpu",
         "precision": "fp32",  # exactness tests (resume, DDP) are stated for fp32

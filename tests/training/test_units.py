@@ -77,14 +77,16 @@ def test_teacher_forcing_schedules() -> None:
 def test_lr_schedules() -> None:
     inv = LRSchedule(TrainConfig(lr=1.0, lr_schedule="inverse-sqrt", warmup_steps=4))
     assert [inv.lr_at(s) for s in (0, 3, 15)] == pytest.approx([0.25, 1.0, 0.5])
-    cos = LRSchedule(TrainConfig(lr=1.0, lr_schedule="cosine", lr_min=0.1))
+    cos = LRSchedule(TrainConfig(lr=1.0, lr_schedule="cosine", lr_min=0.1, warmup_steps=0))
     assert [cos.lr_at(9, f) for f in (0.0, 0.5, 1.0)] == pytest.approx([1.0, 0.55, 0.1])
-    plateau = LRSchedule(TrainConfig(lr=1.0, lr_schedule="plateau", lr_patience=1))
+    plateau = LRSchedule(
+        TrainConfig(lr=1.0, lr_schedule="plateau", lr_patience=1, warmup_steps=0)
+    )
     for value in (5.0, 6.0, 6.0):  # loss: one better, then two worse → decay once
         plateau.on_validation(value, higher_is_better=False)
     assert plateau.lr_at(0) == 0.5
     state = plateau.state_dict()
-    again = LRSchedule(TrainConfig(lr=1.0, lr_schedule="plateau"))
+    again = LRSchedule(TrainConfig(lr=1.0, lr_schedule="plateau", warmup_steps=0))
     again.load_state_dict(state)
     assert again.lr_at(0) == 0.5
 
