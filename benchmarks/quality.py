@@ -91,8 +91,9 @@ def main() -> None:
     for r in valid:
         print(f"  epoch {r['epoch']:>2}  step {r['step']:>5}  {r.get('elapsed', 0):>5.0f}s  "
               f"bleu {r['bleu']:.2f}  ppl {r['ppl']:.2f}")  # fmt: skip
+    decoding = args.translate_args or "defaults (beam 5, lenpen 0.6)"
     flags = f" {args.train_args}" if args.train_args else ""
-    print(f"\nbeam 5 (defaults), --max-time {args.max_time}{flags}:")
+    print(f"\ntranslate {decoding}; train --max-time {args.max_time}{flags}:")
     for name, scores in rows:
         print(f"  {name:<32} BLEU {scores['BLEU']:.1f}  chrF {scores['chrF2']:.1f}")
     print("\nwall-clock seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in times.items()))

@@ -34,6 +34,7 @@ RNN_BASE = [
     "--decoder-layers", "1", "--decoder-hidden-size", "512", "--decoder-dropout", "0.2",
     "--emb-size", "256", "--emb-dropout", "0.2",
     "--batch-size", "64", "--optimizer", "adam", "--lr", "1e-3", "--clip-norm", "1.0",
+    "--lr-schedule", "constant", "--warmup-steps", "0",
 ]  # fmt: skip
 
 
