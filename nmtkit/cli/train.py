@@ -30,7 +30,6 @@ MODEL_FIXED = (
 )
 
 
-
 def _flag_groups() -> dict[str, Any]:
     from nmtkit.cli.options import config_flags, registry_flags
     from nmtkit.models import ATTENTION, DECODERS, ENCODERS
@@ -65,8 +64,10 @@ def register(app: typer.Typer, *, full: bool = True) -> None:
 def _register_full(app: typer.Typer) -> None:
     from nmtkit.cli.options import with_flags
     from nmtkit.models import ATTENTION, DECODERS, ENCODERS
+    from nmtkit.models.build import ModelConfig
 
     groups = _flag_groups()
+    defaults = ModelConfig()
 
     def train(
         data_dir: Path = typer.Argument(..., help="Data directory written by `nmtkit preprocess`."),
@@ -74,19 +75,20 @@ def _register_full(app: typer.Typer) -> None:
         encoder: str | None = typer.Option(
             None,
             "--encoder",
-            help=f"Encoder: {', '.join(ENCODERS.choices())}.",
+            help=f"Encoder: {', '.join(ENCODERS.choices())} (default: {defaults.encoder}).",
             rich_help_panel="Architecture",
         ),
         attention: str | None = typer.Option(
             None,
             "--attention",
-            help=f"Attention scorer: {', '.join(ATTENTION.choices())}.",
+            help=f"Attention scorer: {', '.join(ATTENTION.choices())} "
+            f"(default: {defaults.attention}).",
             rich_help_panel="Architecture",
         ),
         decoder: str | None = typer.Option(
             None,
             "--decoder",
-            help=f"Decoder: {', '.join(DECODERS.choices())}.",
+            help=f"Decoder: {', '.join(DECODERS.choices())} (default: {defaults.decoder}).",
             rich_help_panel="Architecture",
         ),
         cell: str | None = typer.Option(

@@ -29,8 +29,8 @@ MIN_VOCAB = 4  # pad, unk, bos, eos
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ModelConfig(ConfigBase):
     encoder: str = option("rnn", help="encoder name (see `nmtkit models`)")
-    attention: str = option("concat", help="attention scorer name (ignored by `plain`)")
-    decoder: str = option("bahdanau", help="decoder name")
+    attention: str = option("dot", help="attention scorer name (ignored by `plain`)")
+    decoder: str = option("luong", help="decoder name")
     encoder_options: dict[str, Any] = option({}, help="options of the chosen encoder")
     attention_options: dict[str, Any] = option({}, help="options of the chosen scorer")
     decoder_options: dict[str, Any] = option({}, help="options of the chosen decoder")

@@ -62,12 +62,13 @@ def make_batch(
 
 
 def decoder_variants() -> list[tuple[str, dict[str, Any]]]:
-    """Every registered decoder, plus luong without input feeding (its fused path)."""
+    """Every registered decoder (luong by default without input feeding: its fused path), plus
+    luong with input feeding (its step loop)."""
     from nmtkit.models import DECODERS
 
     variants: list[tuple[str, dict[str, Any]]] = [(name, {}) for name in DECODERS.names()]
     if "luong" in DECODERS:
-        variants.append(("luong", {"input_feeding": False}))
+        variants.append(("luong", {"input_feeding": True}))
     return variants
 
 

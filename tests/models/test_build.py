@@ -22,18 +22,20 @@ def refusal(cfg: ModelConfig, **kwargs) -> str:
     return message
 
 
-def test_default_config_is_rnn_base_and_resolves_every_option():
+def test_default_config_is_the_measured_recipe_and_resolves_every_option():
     resolved = check_model_config(ModelConfig(src_vocab_size=8000, tgt_vocab_size=8000))
-    assert (resolved.encoder, resolved.attention, resolved.decoder) == ("rnn", "concat", "bahdanau")
+    assert (resolved.encoder, resolved.attention, resolved.decoder) == ("rnn", "dot", "luong")
     assert resolved.encoder_options["bidirectional"] is True
     assert resolved.encoder_options["hidden_size"] == 256
+    # dot needs decoder hidden == encoder output (2 x 256); input feeding off = fused path
     assert resolved.decoder_options["hidden_size"] == 512
+    assert resolved.decoder_options["input_feeding"] is False
     for registry, options in (
         (ENCODERS, resolved.encoder_options),
         (ATTENTION, resolved.attention_options),
         (DECODERS, resolved.decoder_options),
     ):
-        name = {"encoder": "rnn", "attention": "concat", "decoder": "bahdanau"}[registry.kind]
+        name = {"encoder": "rnn", "attention": "dot", "decoder": "luong"}[registry.kind]
         assert set(options) == {f.name for f in registry.entry(name).config_cls.fields()}
 
 

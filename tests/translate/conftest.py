@@ -21,6 +21,8 @@ def save_checkpoint(save_dir: Path, data_dir: Path, *, seed: int, name: str) -> 
     cfg = ModelConfig(
         src_vocab_size=tok.src_vocab_size,
         tgt_vocab_size=tok.tgt_vocab_size,
+        attention="concat",
+        decoder="bahdanau",
         emb_size=16,
         encoder_options={"hidden_size": 16, "layers": 1},
         attention_options={"attention_size": 16},
