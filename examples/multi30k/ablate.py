@@ -1,6 +1,6 @@
 """Multi30k ablations: the default recipe against one change at a time, same budget.
 
-    .venv/bin/python examples/multi30k/ablate.py [--max-time 12m] [--only NAME ...] [--seeds 1]
+    .venv/bin/python examples/multi30k/ablate.py [--max-time 12m] [--only NAME ...] [--seeds 1 2]
 
 Every training row runs benchmarks/quality.py (preprocess → train with --max-time → translate
 val and test_2016_flickr with beam 5 → sacreBLEU/chrF), one after the other so that rows never
@@ -22,14 +22,15 @@ REPO = Path(__file__).resolve().parents[2]
 QUALITY = REPO / "benchmarks" / "quality.py"
 
 TRAIN_ROWS: dict[str, str] = {
-    "default (bahdanau + concat, GRU)": "",
-    "luong + general, input feeding": "--decoder luong --attention general",
-    "luong + dot, no input feeding (fused)": "--decoder luong --attention dot "
-    "--no-decoder-input-feeding",
-    "luong + location": "--decoder luong --attention location",
-    "luong + multihead": "--decoder luong --attention multihead",
+    "default (luong + dot, GRU, no input feeding: fused)": "",
+    "bahdanau + concat (the former default)": "--decoder bahdanau --attention concat",
+    "luong + dot, input feeding": "--decoder-input-feeding",
+    "luong + general, input feeding": "--attention general --decoder-input-feeding",
+    "luong + general": "--attention general",
+    "luong + location": "--attention location",
+    "luong + multihead": "--attention multihead",
     "plain (no attention)": "--decoder plain",
-    "LSTM cells": "--encoder-cell lstm --decoder-cell lstm",
+    "LSTM cells": "--cell lstm",
     "reversed source": "--encoder-reverse-source",
     "scheduled sampling, linear": "--teacher-forcing-schedule linear --teacher-forcing-min 0.7 "
     "--teacher-forcing-steps 2000",
@@ -93,7 +94,7 @@ def main() -> None:
     parser.add_argument("--max-time", default="12m")
     parser.add_argument("--work", type=Path, default=Path("/tmp/nmtkit-ablate"))
     parser.add_argument("--only", nargs="*", default=None, help="row names (substring)")
-    parser.add_argument("--seeds", type=int, default=1, help="runs per training row")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1], help="training seeds per row")
     args = parser.parse_args()
     work = args.work / args.max_time
     work.mkdir(parents=True, exist_ok=True)
@@ -105,8 +106,7 @@ def main() -> None:
     lines = ["| row | runs | steps | tgt tok/s | to 30 val | val BLEU | test BLEU | test chrF "
              "| test BLEU avg |", "|---" * 9 + "|"]  # fmt: skip
     for name, train, decode in rows:
-        seeds = range(1, args.seeds + 1)
-        results = [run_row(work, name, s, args.max_time, train, decode) for s in seeds]
+        results = [run_row(work, name, s, args.max_time, train, decode) for s in args.seeds]
         lines.append(table_row(name, results))
         print("\n".join(lines), flush=True)
 
