@@ -35,7 +35,7 @@ def test_default_config_is_the_measured_recipe_and_resolves_every_option():
         (ATTENTION, resolved.attention_options),
         (DECODERS, resolved.decoder_options),
     ):
-        name = {"encoder": "rnn", "attention": "dot", "decoder": "luong"}[registry.kind]
+        name = getattr(resolved, registry.kind)
         assert set(options) == {f.name for f in registry.entry(name).config_cls.fields()}
 
 
