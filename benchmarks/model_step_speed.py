@@ -64,8 +64,8 @@ def main() -> None:
     torch.manual_seed(0)
     cfg = ModelConfig(
         decoder=args.decoder, attention=args.attention, src_vocab_size=VOCAB,
-        tgt_vocab_size=VOCAB,
-    )
+        tgt_vocab_size=VOCAB, encoder_options={"cell": "gru"}, decoder_options={"cell": "gru"},
+    )  # fmt: skip
     model = build_model(cfg).train()
     gen = torch.Generator().manual_seed(0)
     batches = [synthetic_batch(64, gen) for _ in range(args.steps + 1)]

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 QUALITY = REPO / "benchmarks" / "quality.py"
 
 TRAIN_ROWS: dict[str, str] = {
-    "default (luong + dot, GRU, no input feeding: fused)": "",
+    "default (luong + dot, LSTM, no input feeding: fused)": "",
     "bahdanau + concat (the former default)": "--decoder bahdanau --attention concat",
     "luong + dot, input feeding": "--decoder-input-feeding",
     "luong + general, input feeding": "--attention general --decoder-input-feeding",
@@ -30,7 +30,7 @@ TRAIN_ROWS: dict[str, str] = {
     "luong + location": "--attention location",
     "luong + multihead": "--attention multihead",
     "plain (no attention)": "--decoder plain",
-    "LSTM cells": "--cell lstm",
+    "GRU cells": "--cell gru",
     "reversed source": "--encoder-reverse-source",
     "scheduled sampling, linear": "--teacher-forcing-schedule linear --teacher-forcing-min 0.7 "
     "--teacher-forcing-steps 2000",

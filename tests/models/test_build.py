@@ -30,6 +30,8 @@ def test_default_config_is_the_measured_recipe_and_resolves_every_option():
     # dot needs decoder hidden == encoder output (2 x 256); input feeding off = fused path
     assert resolved.decoder_options["hidden_size"] == 512
     assert resolved.decoder_options["input_feeding"] is False
+    # LSTM over GRU: +0.7 and +1.6 validation BLEU on two seeds (examples/multi30k/README.md)
+    assert resolved.encoder_options["cell"] == resolved.decoder_options["cell"] == "lstm"
     for registry, options in (
         (ENCODERS, resolved.encoder_options),
         (ATTENTION, resolved.attention_options),

@@ -90,7 +90,8 @@ def test_nbest_lines_sorted_with_ids(tmp_path, tiny_checkpoint, mixed_lines):
 @pytest.mark.parametrize("lenpen", [0.0, 1.0])
 def test_nbest_scores_equal_the_models_log_probs(tiny_checkpoint, source_lines, lenpen):
     search = SearchConfig(beam=3, nbest=3, lenpen=lenpen, max_len_b=4, max_len_a=0.5)
-    translator = Translator.load([tiny_checkpoint], search, TranslateConfig())
+    # fp32: in bf16 a batched LSTM and a single-sentence one round differently (about 1e-3 nats)
+    translator = Translator.load([tiny_checkpoint], search, TranslateConfig(precision="fp32"))
     results = translator.translate(source_lines[:4])
     model = translator.model
     for r in results:

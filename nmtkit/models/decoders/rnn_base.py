@@ -13,7 +13,7 @@ from nmtkit.models.rnn import Bridge, BridgeKind, Cell, to_autocast
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class RNNDecoderConfig(ConfigBase):
-    cell: Cell = option("gru", help="recurrent cell type")
+    cell: Cell = option("lstm", help="recurrent cell type")
     layers: int = option(1, help="number of stacked recurrent layers")
     hidden_size: int = option(512, help="decoder hidden size Hd")
     dropout: float = option(0.3, help="dropout between layers and before the output layer")

@@ -16,7 +16,7 @@ from nmtkit.models.rnn import Cell, make_rnn, run_rnn
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class RNNConfig(ConfigBase):
-    cell: Cell = option("gru", help="recurrent cell type")
+    cell: Cell = option("lstm", help="recurrent cell type")
     layers: int = option(1, help="number of stacked recurrent layers")
     hidden_size: int = option(256, help="hidden size per direction")
     bidirectional: bool = option(True, help="run a backward RNN too and concatenate both")
