@@ -1,0 +1,124 @@
+"""Where training's resident memory goes: RSS and peak RSS after each phase of a real run.
+
+Builds the real Trainer in-process (as `nmtkit train` does) on full Multi30k, then runs
+--updates updates, one validation (greedy BLEU over the whole valid split), the checkpoint
+writes, and --updates more updates, printing the current and peak resident set (Linux /proc)
+after each phase. Issue 4's bar is a training peak RSS of at most 1 GB.
+
+    .venv/bin/python benchmarks/train_memory.py [--config rnn-base|default] [--updates 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import ctypes.util
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from train_speed import preprocess
+
+
+def rss_mb() -> tuple[float, float]:
+    """(current, peak) resident set of this process in MB."""
+    fields = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0]) / 1024
+    return fields["VmRSS"], fields["VmHWM"]
+
+
+def build_trainer(
+    config: str, data: Path, work: Path, threads: int, precision: str = "bf16"
+) -> Any:
+    import torch
+    from rich.console import Console
+
+    from nmtkit.data.manifest import Manifest
+    from nmtkit.data.tokenizer import Tokenizer
+    from nmtkit.hardware import bound_onednn_cache
+    from nmtkit.models.build import ModelConfig
+    from nmtkit.training import TrainConfig
+    from nmtkit.training.data import TrainData
+    from nmtkit.training.display import Display
+    from nmtkit.training.distributed import DistInfo
+    from nmtkit.training.run import _build
+
+    bound_onednn_cache()
+    torch.set_num_threads(threads)
+    tokenizer = Tokenizer.load(data)
+    vocab = {"src_vocab_size": tokenizer.src_vocab_size, "tgt_vocab_size": tokenizer.tgt_vocab_size}
+    if config == "rnn-base":
+        cfg = TrainConfig(precision=precision, batch_size=64, lr=1e-3, device="cpu")
+        model_cfg = ModelConfig(
+            encoder="rnn", attention="concat", decoder="bahdanau", emb_size=256,
+            encoder_options={"cell": "gru", "hidden_size": 256, "bidirectional": True},
+            decoder_options={"cell": "gru", "hidden_size": 512}, **vocab,
+        )  # fmt: skip
+    else:
+        cfg, model_cfg = TrainConfig(precision=precision, device="cpu"), ModelConfig(**vocab)
+    train_data = TrainData(Manifest.load(data), tokenizer, cfg, DistInfo())
+    return _build(model_cfg, cfg, train_data, tokenizer, torch.device("cpu"), DistInfo(),
+                  Display(Console(), enabled=False), work, None)  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--config", choices=["rnn-base", "default"], default="rnn-base")
+    parser.add_argument("--updates", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--work", type=Path, default=None, help="reuse data/ here across runs")
+    parser.add_argument(
+        "--mmap-threshold",
+        type=int,
+        default=0,
+        help="glibc mallopt(M_MMAP_THRESHOLD) in bytes before training; 0 = as is",
+    )
+    parser.add_argument("--trim", action="store_true", help="malloc_trim(0) after each phase")
+    parser.add_argument("--trim-every", type=int, default=0, help="malloc_trim(0) every N updates")
+    args = parser.parse_args()
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    if args.mmap_threshold:
+        libc.mallopt(-3, args.mmap_threshold)  # M_MMAP_THRESHOLD; also stops its dynamic growth
+    work = args.work or Path(tempfile.mkdtemp(prefix="nmtkit-train-memory-"))
+    work.mkdir(parents=True, exist_ok=True)
+    data = preprocess(work)
+    rows = [("start (python + nmtkit imports)", *rss_mb(), 0.0)]
+    t0 = time.perf_counter()
+    trainer = build_trainer(args.config, data, work / f"save-{args.config}", args.threads)
+    rows.append(("model, optimizer, data opened", *rss_mb(), time.perf_counter() - t0))
+    groups = iter(trainer.data.epoch_groups(0))
+
+    def phase(name: str, fn: Callable[[], object]) -> None:
+        start = time.perf_counter()
+        fn()
+        if args.trim:
+            libc.malloc_trim(0)
+        rows.append((name, *rss_mb(), time.perf_counter() - start))
+
+    def updates() -> None:
+        for i in range(args.updates):
+            trainer._update(next(groups))
+            if args.trim_every and (i + 1) % args.trim_every == 0:
+                libc.malloc_trim(0)
+
+    phase(f"{args.updates} updates", updates)
+    phase("validation (greedy BLEU)", lambda: trainer._run_validation())
+    phase("checkpoint writes", lambda: trainer._save(best=True))
+    phase(f"{args.updates} more updates", updates)
+    phase("second validation", lambda: trainer._run_validation())
+    print(f"config={args.config}  threads={args.threads}")
+    print(f"{'phase':<34}{'RSS MB':>9}{'peak MB':>9}{'seconds':>9}")
+    for name, rss, peak, secs in rows:
+        print(f"{name:<34}{rss:>9.0f}{peak:>9.0f}{secs:>9.1f}")
+
+
+if __name__ == "__main__":
+    main()
