@@ -1,9 +1,9 @@
 """Where training's resident memory goes: RSS and peak RSS after each phase of a real run.
 
 Builds the real Trainer in-process (as `nmtkit train` does) on full Multi30k, then runs
---updates updates, one validation (greedy BLEU over the whole valid split), the checkpoint
-writes, and --updates more updates, printing the current and peak resident set (Linux /proc)
-after each phase. Issue 4's bar is a training peak RSS of at most 1 GB.
+--updates updates, a validation (greedy BLEU over the whole valid split), the checkpoint writes,
+--updates more updates and a second validation, printing the current and peak resident set
+(Linux /proc) after each phase. Issue 4's bar is a training peak RSS of at most 1 GB.
 
     .venv/bin/python benchmarks/train_memory.py [--config rnn-base|default] [--updates 200]
 """
@@ -90,10 +90,10 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="nmtkit-train-memory-"))
     work.mkdir(parents=True, exist_ok=True)
     data = preprocess(work)
-    rows = [("start (python + nmtkit imports)", *rss_mb(), 0.0)]
+    rows = [("start (python, before torch)", *rss_mb(), 0.0)]
     t0 = time.perf_counter()
     trainer = build_trainer(args.config, data, work / f"save-{args.config}", args.threads)
-    rows.append(("model, optimizer, data opened", *rss_mb(), time.perf_counter() - t0))
+    rows.append(("torch, model, optimizer, data", *rss_mb(), time.perf_counter() - t0))
     groups = iter(trainer.data.epoch_groups(0))
 
     def phase(name: str, fn: Callable[[], object]) -> None:
