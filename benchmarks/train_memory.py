@@ -18,55 +18,15 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from train_speed import preprocess
+from train_speed import in_process_trainer, preprocess, proc_status_mb
 
 
 def rss_mb() -> tuple[float, float]:
     """(current, peak) resident set of this process in MB."""
-    fields = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            fields[key] = int(value.split()[0]) / 1024
-    return fields["VmRSS"], fields["VmHWM"]
-
-
-def build_trainer(
-    config: str, data: Path, work: Path, threads: int, precision: str = "bf16"
-) -> Any:
-    import torch
-    from rich.console import Console
-
-    from nmtkit.data.manifest import Manifest
-    from nmtkit.data.tokenizer import Tokenizer
-    from nmtkit.hardware import bound_onednn_cache
-    from nmtkit.models.build import ModelConfig
-    from nmtkit.training import TrainConfig
-    from nmtkit.training.data import TrainData
-    from nmtkit.training.display import Display
-    from nmtkit.training.distributed import DistInfo
-    from nmtkit.training.run import _build
-
-    bound_onednn_cache()
-    torch.set_num_threads(threads)
-    tokenizer = Tokenizer.load(data)
-    vocab = {"src_vocab_size": tokenizer.src_vocab_size, "tgt_vocab_size": tokenizer.tgt_vocab_size}
-    if config == "rnn-base":
-        cfg = TrainConfig(precision=precision, batch_size=64, lr=1e-3, device="cpu")
-        model_cfg = ModelConfig(
-            encoder="rnn", attention="concat", decoder="bahdanau", emb_size=256,
-            encoder_options={"cell": "gru", "hidden_size": 256, "bidirectional": True},
-            decoder_options={"cell": "gru", "hidden_size": 512}, **vocab,
-        )  # fmt: skip
-    else:
-        cfg, model_cfg = TrainConfig(precision=precision, device="cpu"), ModelConfig(**vocab)
-    train_data = TrainData(Manifest.load(data), tokenizer, cfg, DistInfo())
-    return _build(model_cfg, cfg, train_data, tokenizer, torch.device("cpu"), DistInfo(),
-                  Display(Console(), enabled=False), work, None)  # fmt: skip
+    return proc_status_mb("self", "VmRSS"), proc_status_mb("self", "VmHWM")
 
 
 def main() -> None:
@@ -92,7 +52,8 @@ def main() -> None:
     data = preprocess(work)
     rows = [("start (python, before torch)", *rss_mb(), 0.0)]
     t0 = time.perf_counter()
-    trainer = build_trainer(args.config, data, work / f"save-{args.config}", args.threads)
+    save = work / f"save-{args.config}"
+    trainer = in_process_trainer(data, save, args.threads, config=args.config)
     rows.append(("torch, model, optimizer, data", *rss_mb(), time.perf_counter() - t0))
     groups = iter(trainer.data.epoch_groups(0))
 

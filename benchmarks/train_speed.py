@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 CORPORA = [REPO / "examples" / "multi30k" / "data", Path("/work/shared/data/multi30k")]
@@ -86,11 +87,12 @@ def metrics(save: Path) -> list[dict]:
             if r["kind"] == "train"]  # fmt: skip
 
 
-def vm_hwm_mb(pid: int) -> float:
-    """Peak resident set so far of a running process (Linux /proc), in MB."""
+def proc_status_mb(pid: int | str, key: str) -> float:
+    """A memory field of /proc/PID/status (VmRSS, VmHWM: current and peak resident set), in MB;
+    pid may be "self"."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(f"{key}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
@@ -110,7 +112,8 @@ def run_one(name: str, flags: list[str], data: Path, work: Path, args: argparse.
     want = args.intervals + 1  # the step-1 line, then `intervals` full intervals
     while proc.poll() is None and len(metrics(save)) < want:
         time.sleep(0.2)
-    train_hwm = vm_hwm_mb(proc.pid)  # peak while training, before the final checkpoint write
+    # peak while training, before the final checkpoint write
+    train_hwm = proc_status_mb(proc.pid, "VmHWM")
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -128,14 +131,19 @@ def run_one(name: str, flags: list[str], data: Path, work: Path, args: argparse.
     }
 
 
-def profile(data: Path, work: Path, args: argparse.Namespace, steps: int = 6) -> None:
-    """In-process torch.profiler over a few rnn-base bf16 updates of the real Trainer."""
+def in_process_trainer(
+    data: Path, save_dir: Path, threads: int, *, config: str = "rnn-base", precision: str = "bf16"
+) -> Any:
+    """The real Trainer, built as `nmtkit train` builds it, for in-process measurements.
+
+    config "rnn-base" is RNN_BASE (the issue's reference model); "default" is nmtkit's defaults.
+    """
     import torch
     from rich.console import Console
-    from torch.profiler import profile as torch_profile
 
     from nmtkit.data.manifest import Manifest
     from nmtkit.data.tokenizer import Tokenizer
+    from nmtkit.hardware import bound_onednn_cache
     from nmtkit.models.build import ModelConfig
     from nmtkit.training import TrainConfig
     from nmtkit.training.data import TrainData
@@ -143,20 +151,33 @@ def profile(data: Path, work: Path, args: argparse.Namespace, steps: int = 6) ->
     from nmtkit.training.distributed import DistInfo
     from nmtkit.training.run import _build
 
-    torch.set_num_threads(args.threads)
-    cfg = TrainConfig(precision="bf16", batch_size=64, device="cpu")
-    model_cfg = ModelConfig(
-        encoder="rnn", attention="concat", decoder="bahdanau", emb_size=256, emb_dropout=0.2,
-        encoder_options={"cell": "gru", "layers": 1, "hidden_size": 256, "dropout": 0.2,
-                         "bidirectional": True},
-        decoder_options={"cell": "gru", "layers": 1, "hidden_size": 512, "dropout": 0.2},
-        src_vocab_size=8000, tgt_vocab_size=8000,
-    )  # fmt: skip
+    bound_onednn_cache()
+    torch.set_num_threads(threads)
     tokenizer = Tokenizer.load(data)
+    vocab = {"src_vocab_size": tokenizer.src_vocab_size, "tgt_vocab_size": tokenizer.tgt_vocab_size}
+    if config == "rnn-base":
+        cfg = TrainConfig(precision=precision, batch_size=64, lr=1e-3, lr_schedule="constant",
+                          warmup_steps=0, clip_norm=1.0, device="cpu")  # fmt: skip
+        model_cfg = ModelConfig(
+            encoder="rnn", attention="concat", decoder="bahdanau", emb_size=256, emb_dropout=0.2,
+            encoder_options={"cell": "gru", "layers": 1, "hidden_size": 256, "dropout": 0.2,
+                             "bidirectional": True},
+            decoder_options={"cell": "gru", "layers": 1, "hidden_size": 512, "dropout": 0.2},
+            **vocab,
+        )  # fmt: skip
+    else:
+        cfg, model_cfg = TrainConfig(precision=precision, device="cpu"), ModelConfig(**vocab)
     train_data = TrainData(Manifest.load(data), tokenizer, cfg, DistInfo())
-    trainer = _build(model_cfg, cfg, train_data, tokenizer, torch.device("cpu"), DistInfo(),
-                     Display(Console(), enabled=False), work / "profile", None)  # fmt: skip
-    groups = train_data.epoch_groups(0)
+    return _build(model_cfg, cfg, train_data, tokenizer, torch.device("cpu"), DistInfo(),
+                  Display(Console(), enabled=False), save_dir, None)  # fmt: skip
+
+
+def profile(data: Path, work: Path, args: argparse.Namespace, steps: int = 6) -> None:
+    """In-process torch.profiler over a few rnn-base bf16 updates of the real Trainer."""
+    from torch.profiler import profile as torch_profile
+
+    trainer = in_process_trainer(data, work / "profile", args.threads)
+    groups = trainer.data.epoch_groups(0)
     for group in groups[:3]:
         trainer._update(group)
     start = time.perf_counter()
