@@ -93,7 +93,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--max-time", default="12m")
     parser.add_argument("--work", type=Path, default=Path("/tmp/nmtkit-ablate"))
-    parser.add_argument("--only", nargs="*", default=None, help="row names (substring)")
+    parser.add_argument("--only", nargs="*", default=None, help="row names (exact, else substring)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[1], help="training seeds per row")
     args = parser.parse_args()
     work = args.work / args.max_time
@@ -101,8 +101,9 @@ def main() -> None:
     rows = [(n, t, "") for n, t in TRAIN_ROWS.items()] + [
         (n, None, d) for n, d in DECODE_ROWS.items()
     ]
-    if args.only:
-        rows = [r for r in rows if any(s in r[0] for s in args.only)]
+    if args.only:  # an exact row name selects that row alone, other strings match substrings
+        names = {r[0] for r in rows}
+        rows = [r for r in rows if any(r[0] == s if s in names else s in r[0] for s in args.only)]
     lines = ["| row | runs | steps | tgt tok/s | to 30 val | val BLEU | test BLEU | test chrF "
              "| test BLEU avg |", "|---" * 9 + "|"]  # fmt: skip
     for name, train, decode in rows:
