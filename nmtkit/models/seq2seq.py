@@ -50,11 +50,17 @@ class Seq2Seq(nn.Module):
         step with probability 1 - teacher_forcing, the model's own greedy prediction instead of
         the reference token: slower, as each step needs the generator.
         """
-        state = self.init_state(self.encode(src, src_lengths))
         if teacher_forcing >= 1.0:
-            features, weights = self.decoder(self.embeddings.embed_tgt(tgt_in), state)
+            features, weights = self.features(src, src_lengths, tgt_in)
             return self.generator(features), weights  # (B, T, V), (B, T, S)
+        state = self.init_state(self.encode(src, src_lengths))
         return self.sampled_forward(tgt_in, state, teacher_forcing)
+
+    def features(self, src: Tensor, src_lengths: Tensor, tgt_in: Tensor) -> tuple[Tensor, Tensor]:
+        """Teacher-forced decoder features (B, T, Ho) and weights (B, T, S), before the
+        generator: the training loss projects them itself, a chunk of rows at a time."""
+        state = self.init_state(self.encode(src, src_lengths))
+        return self.decoder(self.embeddings.embed_tgt(tgt_in), state)
 
     def sampled_forward(
         self, tgt_in: Tensor, state: DecoderState, teacher_forcing: float

@@ -23,7 +23,7 @@ from nmtkit.training import distributed as D
 from nmtkit.training.config import TrainConfig
 from nmtkit.training.data import TrainData
 from nmtkit.training.display import Display, MetricsLog
-from nmtkit.training.loss import label_smoothed_loss
+from nmtkit.training.loss import model_loss
 from nmtkit.training.optim import LRSchedule, set_lr, step_function
 from nmtkit.training.precision import autocast
 from nmtkit.training.state import STATE_FILE, save_state
@@ -213,12 +213,9 @@ class Trainer:
         for batch in batches:
             try:
                 with autocast(cfg.precision, self.device):
-                    logits, _ = self.model(
-                        batch.src, batch.src_lengths, batch.tgt_in, teacher_forcing=tf
-                    )  # (B, T, V)
-                loss, nll = label_smoothed_loss(
-                    logits, batch.tgt_out, smoothing=cfg.label_smoothing
-                )
+                    loss, nll = model_loss(
+                        self.model, batch, smoothing=cfg.label_smoothing, teacher_forcing=tf
+                    )
                 scaled = loss / tokens
                 (self.scaler.scale(scaled) if self.scaler else scaled).backward()
             except RuntimeError as exc:

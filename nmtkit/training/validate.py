@@ -12,7 +12,7 @@ from typing import Any
 import torch
 
 from nmtkit.data.collate import Batch
-from nmtkit.training.loss import label_smoothed_loss
+from nmtkit.training.loss import model_loss
 
 
 def search_decoder(beam: int) -> Callable[[Any, Batch], list[list[int]]]:
@@ -49,8 +49,7 @@ def validate(
     hyps: dict[int, list[int]] = {}
     for batch in batches:
         with autocast():
-            logits, _ = model(batch.src, batch.src_lengths, batch.tgt_in)  # (B, T, V)
-        loss, nll = label_smoothed_loss(logits, batch.tgt_out, smoothing=smoothing)
+            loss, nll = model_loss(model, batch, smoothing=smoothing)
         loss_sum += loss.double().cpu()
         nll_sum += nll.double().cpu()
         tokens += batch.num_tgt_tokens

@@ -111,14 +111,14 @@ def test_nonfinite_loss_skips_updates_then_stops(
 ) -> None:
     from nmtkit.training import trainer
 
-    real, calls = trainer.label_smoothed_loss, []
+    real, calls = trainer.model_loss, []
 
-    def nan_from_step_3(logits, target, *, smoothing):
+    def nan_from_step_3(model, batch, **kwargs):
         calls.append(1)
-        loss, nll = real(logits, target, smoothing=smoothing)
+        loss, nll = real(model, batch, **kwargs)
         return (loss * float("nan"), nll) if len(calls) >= 3 else (loss, nll)
 
-    monkeypatch.setattr(trainer, "label_smoothed_loss", nan_from_step_3)
+    monkeypatch.setattr(trainer, "model_loss", nan_from_step_3)
     with pytest.raises(trainer.TrainingDiverged, match=r"not finite for .* updates in a row"):
         train(data_dir, tmp_path / "save", max_steps=40, keep_last=0)
     assert len(calls) == trainer.NONFINITE_CHECK  # stopped at the first check after 5 bad
@@ -129,7 +129,7 @@ def test_single_nonfinite_step_is_skipped_with_a_warning(
 ) -> None:
     from nmtkit.training import trainer
 
-    real, calls, weights = trainer.label_smoothed_loss, [], []
+    real, calls, weights = trainer.model_loss, [], []
     real_step = trainer.Trainer._step
 
     def record_step(self, tokens):
@@ -137,12 +137,12 @@ def test_single_nonfinite_step_is_skipped_with_a_warning(
         real_step(self, tokens)
         weights.append(all(torch.equal(a, p) for a, p in zip(before, self.params, strict=True)))
 
-    def nan_at_step_2(logits, target, *, smoothing):
+    def nan_at_step_2(model, batch, **kwargs):
         calls.append(1)
-        loss, nll = real(logits, target, smoothing=smoothing)
+        loss, nll = real(model, batch, **kwargs)
         return (loss * float("nan"), nll) if len(calls) == 2 else (loss, nll)
 
-    monkeypatch.setattr(trainer, "label_smoothed_loss", nan_at_step_2)
+    monkeypatch.setattr(trainer, "model_loss", nan_at_step_2)
     monkeypatch.setattr(trainer.Trainer, "_step", record_step)
     out = train(data_dir, tmp_path / "save", max_steps=3, keep_last=0)
     assert "skipped 1 update(s)" in out
@@ -157,7 +157,7 @@ def test_out_of_memory_suggests_max_tokens(
     def oom(self, *args, **kwargs):
         raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1 TB")
 
-    monkeypatch.setattr(Seq2Seq, "forward", oom)
+    monkeypatch.setattr(Seq2Seq, "features", oom)  # the teacher-forced training path
     with pytest.raises(UsageError, match=r"out of memory.*--max-tokens"):
         train(data_dir, tmp_path / "save", max_steps=2)
 
