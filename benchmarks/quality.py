@@ -1,7 +1,8 @@
 """The Multi30k quality bar (issue 7): the default recipe under a wall-clock training budget.
 
     .venv/bin/python benchmarks/quality.py [--max-time 12m] [--work /tmp/nmtkit-quality]
-        [--train-args "--lr-schedule cosine"] [--splits val,test_2016_flickr]
+        [--preprocess-args "--vocab-size 16000"] [--train-args "--lr-schedule cosine"]
+        [--splits val,test_2016_flickr]
 
 preprocess (defaults: joint 8k unigram) → train with no architecture or optimisation flags and
 --max-time → translate test_2016_flickr with defaults (beam 5) from checkpoint_avg (and, for
@@ -53,10 +54,15 @@ def main() -> None:
     parser.add_argument("--max-time", default="12m")
     parser.add_argument("--work", type=Path, default=Path("/tmp/nmtkit-quality"))
     parser.add_argument("--skip-train", action="store_true", help="reuse WORK/model")
+    parser.add_argument("--preprocess-args", default="",
+                        help="extra flags for preprocess (ablations: --vocab-size)")  # fmt: skip
     parser.add_argument("--train-args", default="", help="extra flags for train (ablations)")
     parser.add_argument("--translate-args", default="", help="extra flags for translate")
-    parser.add_argument("--splits", default="test_2016_flickr",
-                        help="comma-separated: val (to choose defaults), test_2016_flickr")
+    parser.add_argument(
+        "--splits",
+        default="test_2016_flickr",
+        help="comma-separated: val (to choose defaults), test_2016_flickr",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args()
     work, data, model = args.work, args.work / "data", args.work / "model"
@@ -66,6 +72,7 @@ def main() -> None:
         times["preprocess"] = nmtkit(
             "preprocess", "-s", "en", "-t", "de", "--train", str(CORPUS / "train"),
             "--valid", str(CORPUS / "val"), "--out", str(data), "--force",
+            *shlex.split(args.preprocess_args),
         )  # fmt: skip
         times["train"] = nmtkit("train", str(data), "--save-dir", str(model), "--force",
                                 "--max-time", args.max_time,
@@ -93,14 +100,16 @@ def main() -> None:
               f"bleu {r['bleu']:.2f}  ppl {r['ppl']:.2f}")  # fmt: skip
     decoding = args.translate_args or "defaults (beam 5, lenpen 0.6)"
     flags = f" {args.train_args}" if args.train_args else ""
-    print(f"\ntranslate {decoding}; train --max-time {args.max_time}{flags}:")
+    prep = f"preprocess {args.preprocess_args}; " if args.preprocess_args else ""
+    print(f"\ntranslate {decoding}; {prep}train --max-time {args.max_time}{flags}:")
     for name, scores in rows:
         print(f"  {name:<32} BLEU {scores['BLEU']:.1f}  chrF {scores['chrF2']:.1f}")
     print("\nwall-clock seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in times.items()))
     if args.json:
         steady = train[2:] or train  # skip step 1 and the first interval
         result = {
-            "train_args": args.train_args, "translate_args": args.translate_args,
+            "preprocess_args": args.preprocess_args, "train_args": args.train_args,
+            "translate_args": args.translate_args,
             "max_time": args.max_time, "steps": train[-1]["step"] if train else 0,
             "tgt_tok_s": sum(r["tgt_tok_s"] for r in steady) / max(1, len(steady)),
             "valid": valid, "scores": dict(rows), "times": times,

@@ -4,7 +4,8 @@
 
 Every training row runs benchmarks/quality.py (preprocess → train with --max-time → translate
 val and test_2016_flickr with beam 5 → sacreBLEU/chrF), one after the other so that rows never
-share the 2 cores. Decoding rows (beam, length penalty, averaging) reuse the default model.
+share the 2 cores; data rows change a preprocess flag (vocabulary size) instead. Decoding rows
+(beam, length penalty, averaging) reuse the default model.
 Results go to WORK/NAME.json (skipped when present, so an interrupted sweep resumes) and the
 table is printed as Markdown. "to 30" is the training time at which greedy validation BLEU
 first reached 30 (the peers' 12-minute level); "-" if it never did.
@@ -40,6 +41,13 @@ TRAIN_ROWS: dict[str, str] = {
     "--teacher-forcing-min 0.7 --teacher-forcing-steps 2000",
     "no label smoothing": "--label-smoothing 0",
     "plateau LR schedule": "--lr-schedule plateau",
+    "decoder dropout 0.2": "--decoder-dropout 0.2",
+    "token batches (1,200 padded tokens)": "--max-tokens 1200",
+    "larger (encoder 2x384, decoder 768)": "--encoder-hidden-size 384 --decoder-hidden-size 768",
+}
+#: Rows that change the data directory (preprocess flags); trained with the default recipe.
+DATA_ROWS: dict[str, str] = {
+    "16k vocabulary": "--vocab-size 16000",
 }
 DECODE_ROWS: dict[str, str] = {
     "beam 1 (greedy)": "--beam 1",
@@ -54,7 +62,9 @@ def slug(name: str, seed: int) -> str:
     return "-".join(filter(None, keep.split("-"))) + f"-s{seed}"
 
 
-def run_row(work: Path, name: str, seed: int, max_time: str, train: str, decode: str) -> dict:
+def run_row(
+    work: Path, name: str, seed: int, max_time: str, train: str | None, decode: str, prep: str
+) -> dict:
     out = work / f"{slug(name, seed)}.json"
     if out.is_file():
         return json.loads(out.read_text())
@@ -65,6 +75,7 @@ def run_row(work: Path, name: str, seed: int, max_time: str, train: str, decode:
         cmd += ["--work", str(base), "--skip-train", "--translate-args", decode]
     else:
         cmd += ["--work", str(work / slug(name, seed)), "--train-args", f"{train} --seed {seed}"]
+        cmd += ["--preprocess-args", prep] if prep else []
     print("+", " ".join(cmd), file=sys.stderr, flush=True)
     subprocess.run(cmd, check=True)
     return json.loads(out.read_text())
@@ -98,16 +109,18 @@ def main() -> None:
     args = parser.parse_args()
     work = args.work / args.max_time
     work.mkdir(parents=True, exist_ok=True)
-    rows = [(n, t, "") for n, t in TRAIN_ROWS.items()] + [
-        (n, None, d) for n, d in DECODE_ROWS.items()
-    ]
+    rows = (
+        [(n, t, "", "") for n, t in TRAIN_ROWS.items()]
+        + [(n, "", "", p) for n, p in DATA_ROWS.items()]
+        + [(n, None, d, "") for n, d in DECODE_ROWS.items()]
+    )
     if args.only:  # an exact row name selects that row alone, other strings match substrings
         names = {r[0] for r in rows}
         rows = [r for r in rows if any(r[0] == s if s in names else s in r[0] for s in args.only)]
     lines = ["| row | runs | steps | tgt tok/s | to 30 val | val BLEU | test BLEU | test chrF "
              "| test BLEU avg |", "|---" * 9 + "|"]  # fmt: skip
-    for name, train, decode in rows:
-        results = [run_row(work, name, s, args.max_time, train, decode) for s in args.seeds]
+    for name, train, decode, prep in rows:
+        results = [run_row(work, name, s, args.max_time, train, decode, prep) for s in args.seeds]
         lines.append(table_row(name, results))
         print("\n".join(lines), flush=True)
 
