@@ -102,7 +102,8 @@ def label_smoothed_loss(
 
 class _ProjectedCrossEntropy(torch.autograd.Function):
     """features (N, H) of real tokens, weight (V, H), bias (V,) | None, target (N,) → summed
-    (loss, NLL); matmuls in `dtype`, softmax and sums in float32, parameter gradients float32."""
+    (loss, NLL); matmuls in `dtype`, softmax, sums and parameter gradients in float32 (cast to
+    the parameters' dtype at the end)."""
 
     @staticmethod
     def forward(ctx: Any, features: Tensor, weight: Tensor, bias: Tensor | None,
@@ -123,16 +124,17 @@ class _ProjectedCrossEntropy(torch.autograd.Function):
                     grads.add_chunk(start, h_c, w, _logit_grad_(probs, index, smoothing))
         saved = (None, None, None) if grads is None else grads.tensors()
         ctx.save_for_backward(*saved)
-        ctx.feature_dtype = features.dtype
+        ctx.dtypes = features.dtype, weight.dtype
         ctx.mark_non_differentiable(nll)
         return loss, nll
 
     @staticmethod
     def backward(ctx: Any, grad_loss: Tensor, _grad_nll: Tensor):
         grad_h, grad_w, grad_b = ctx.saved_tensors  # d(loss)/d(·), computed in the forward
-        grad_h = (grad_h * grad_loss).to(ctx.feature_dtype)
-        grad_w = None if grad_w is None else grad_w * grad_loss
-        grad_b = None if grad_b is None else grad_b * grad_loss
+        feature_dtype, param_dtype = ctx.dtypes
+        grad_h = (grad_h * grad_loss).to(feature_dtype)
+        grad_w = None if grad_w is None else (grad_w * grad_loss).to(param_dtype)
+        grad_b = None if grad_b is None else (grad_b * grad_loss).to(param_dtype)
         return grad_h, grad_w, grad_b, None, None, None, None
 
 
