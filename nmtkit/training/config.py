@@ -82,7 +82,7 @@ class TrainConfig(ConfigBase):
     device: Literal["auto", "cpu", "cuda"] = option("auto", help="Device (auto = cuda if any).")
     threads: int = option(0, help="CPU threads for torch; 0 = all available cores.")
     # budgets
-    max_epochs: int = option(20, help="Stop after this many epochs; 0 = no limit.")
+    max_epochs: int = option(10, help="Stop after this many epochs; 0 = no limit.")
     max_steps: int = option(0, help="Stop after this many updates; 0 = no limit.")
     max_time: str = option(
         "0", help="Training wall-clock budget, summed over resumed runs: seconds or 90s, 12m, "
