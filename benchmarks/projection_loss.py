@@ -21,7 +21,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from model_step_speed import VOCAB, synthetic_batch
-from train_speed import proc_status_mb
+from train_speed import proc_status_mb, rnn_base_model_config
 
 from nmtkit.data.collate import Batch
 from nmtkit.data.specials import PAD_ID
@@ -88,9 +88,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     if args.config == "rnn-base":
-        cfg = ModelConfig(decoder="bahdanau", attention="concat", src_vocab_size=VOCAB,
-                          tgt_vocab_size=VOCAB, encoder_options={"cell": "gru"},
-                          decoder_options={"cell": "gru"})  # fmt: skip
+        cfg = rnn_base_model_config(VOCAB, VOCAB)
     else:
         cfg = ModelConfig(src_vocab_size=VOCAB, tgt_vocab_size=VOCAB)
     model = build_model(cfg).train()

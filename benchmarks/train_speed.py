@@ -131,6 +131,19 @@ def run_one(name: str, flags: list[str], data: Path, work: Path, args: argparse.
     }
 
 
+def rnn_base_model_config(src_vocab_size: int, tgt_vocab_size: int) -> Any:
+    """RNN_BASE's model flags as a ModelConfig (for in-process benchmarks)."""
+    from nmtkit.models.build import ModelConfig
+
+    return ModelConfig(
+        encoder="rnn", attention="concat", decoder="bahdanau", emb_size=256, emb_dropout=0.2,
+        encoder_options={"cell": "gru", "layers": 1, "hidden_size": 256, "dropout": 0.2,
+                         "bidirectional": True},
+        decoder_options={"cell": "gru", "layers": 1, "hidden_size": 512, "dropout": 0.2},
+        src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size,
+    )  # fmt: skip
+
+
 def in_process_trainer(
     data: Path, save_dir: Path, threads: int, *, config: str = "rnn-base", precision: str = "bf16"
 ) -> Any:
@@ -158,13 +171,7 @@ def in_process_trainer(
     if config == "rnn-base":
         cfg = TrainConfig(precision=precision, batch_size=64, lr=1e-3, lr_schedule="constant",
                           warmup_steps=0, clip_norm=1.0, device="cpu")  # fmt: skip
-        model_cfg = ModelConfig(
-            encoder="rnn", attention="concat", decoder="bahdanau", emb_size=256, emb_dropout=0.2,
-            encoder_options={"cell": "gru", "layers": 1, "hidden_size": 256, "dropout": 0.2,
-                             "bidirectional": True},
-            decoder_options={"cell": "gru", "layers": 1, "hidden_size": 512, "dropout": 0.2},
-            **vocab,
-        )  # fmt: skip
+        model_cfg = rnn_base_model_config(**vocab)
     else:
         cfg, model_cfg = TrainConfig(precision=precision, device="cpu"), ModelConfig(**vocab)
     train_data = TrainData(Manifest.load(data), tokenizer, cfg, DistInfo())
