@@ -19,6 +19,7 @@ from torch import Tensor
 
 from nmtkit.data.specials import PAD_ID
 from nmtkit.errors import UsageError
+from nmtkit.hardware import bound_onednn_cache
 from nmtkit.scoring.config import ModelScoreConfig
 from nmtkit.scoring.textio import read_lines
 
@@ -132,6 +133,7 @@ def run_model_scoring(
     JSON object on `out`."""
     if cfg.batch_size < 1:
         raise UsageError("--batch-size must be >= 1")
+    bound_onednn_cache()
     device = _device(cfg.device)
     src_lines, tgt_lines = read_pairs(src, tgt)
     model, tokenizer = load_model_and_tokenizer(checkpoint, device)

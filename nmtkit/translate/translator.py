@@ -117,7 +117,7 @@ class Translator:
         cls, checkpoints: Sequence[str | Path], search: SearchConfig, options: TranslateConfig
     ) -> Translator:
         """Read and verify every checkpoint (tokenizer first: cheap), then build the model(s)."""
-        from nmtkit.hardware import resolve_precision
+        from nmtkit.hardware import bound_onednn_cache, resolve_precision
         from nmtkit.io.checkpoint import json_field, read_metadata
         from nmtkit.search.ensemble import Ensemble
 
@@ -125,6 +125,7 @@ class Translator:
             raise UsageError("no checkpoint given", fix="pass -c CHECKPOINT (repeat for ensembles)")
         if options.threads:
             torch.set_num_threads(options.threads)
+        bound_onednn_cache()
         device = resolve_device(options.device)
         options = options.replace(
             precision=resolve_precision(options.precision, torch.device(device)))
