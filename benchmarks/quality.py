@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -26,12 +27,20 @@ REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "examples" / "multi30k" / "data"
 
 
-def nmtkit(*args: str, stdin: Path | None = None, stdout: Path | None = None) -> float:
-    """Run one nmtkit command; returns its wall-clock seconds."""
+def nmtkit(
+    *args: str, peaks: dict[str, float], stdin: Path | None = None, stdout: Path | None = None
+) -> float:
+    """Run one nmtkit command; returns its wall-clock seconds. peaks[subcommand] keeps the
+    highest peak RSS (MiB, from wait4: this process alone) seen for that subcommand."""
     start = time.perf_counter()
+    cmd = [sys.executable, "-m", "nmtkit", *args]
     with open(stdin or "/dev/null", "rb") as fin, open(stdout or "/dev/null", "wb") as fout:
-        subprocess.run([sys.executable, "-m", "nmtkit", *args], stdin=fin,
-                       stdout=fout if stdout else None, check=True)  # fmt: skip
+        proc = subprocess.Popen(cmd, stdin=fin, stdout=fout if stdout else None)
+        _, status, usage = os.wait4(proc.pid, 0)  # rusage of this command alone
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    peaks[args[0]] = max(peaks.get(args[0], 0.0), usage.ru_maxrss / 1024)
     return time.perf_counter() - start
 
 
@@ -68,15 +77,16 @@ def main() -> None:
     work, data, model = args.work, args.work / "data", args.work / "model"
     work.mkdir(parents=True, exist_ok=True)
     times: dict[str, float] = {}
+    peaks: dict[str, float] = {}
     if not args.skip_train:
         times["preprocess"] = nmtkit(
             "preprocess", "-s", "en", "-t", "de", "--train", str(CORPUS / "train"),
             "--valid", str(CORPUS / "val"), "--out", str(data), "--force",
-            *shlex.split(args.preprocess_args),
+            *shlex.split(args.preprocess_args), peaks=peaks,
         )  # fmt: skip
         times["train"] = nmtkit("train", str(data), "--save-dir", str(model), "--force",
                                 "--max-time", args.max_time,
-                                *shlex.split(args.train_args))  # fmt: skip
+                                *shlex.split(args.train_args), peaks=peaks)  # fmt: skip
     rows = []
     for split in args.splits.split(","):
         src = unzip(f"{split}.en", work / f"{split}.en")
@@ -88,7 +98,7 @@ def main() -> None:
             hyp = work / f"{split}.{name}.de"
             times[f"translate {split} {name}"] = nmtkit(
                 "translate", "-c", str(ckpt), *shlex.split(args.translate_args),
-                stdin=src, stdout=hyp,
+                stdin=src, stdout=hyp, peaks=peaks,
             )  # fmt: skip
             rows.append((f"{split} {name}", score(ref, hyp)))
     records = [json.loads(line) for line in (model / "metrics.jsonl").read_text().splitlines()]
@@ -105,6 +115,7 @@ def main() -> None:
     for name, scores in rows:
         print(f"  {name:<32} BLEU {scores['BLEU']:.1f}  chrF {scores['chrF2']:.1f}")
     print("\nwall-clock seconds: " + ", ".join(f"{k} {v:.0f}" for k, v in times.items()))
+    print("peak RSS MiB: " + ", ".join(f"{k} {v:.0f}" for k, v in peaks.items()))
     if args.json:
         steady = train[2:] or train  # skip step 1 and the first interval
         result = {
@@ -112,7 +123,7 @@ def main() -> None:
             "translate_args": args.translate_args,
             "max_time": args.max_time, "steps": train[-1]["step"] if train else 0,
             "tgt_tok_s": sum(r["tgt_tok_s"] for r in steady) / max(1, len(steady)),
-            "valid": valid, "scores": dict(rows), "times": times,
+            "valid": valid, "scores": dict(rows), "times": times, "peak_rss_mb": peaks,
         }  # fmt: skip
         args.json.write_text(json.dumps(result, indent=1) + "\n")
 
