@@ -3,7 +3,8 @@
 Architecture flags: `--encoder/--attention/--decoder NAME` plus each component's own options as
 `--encoder-*`, `--attention-*`, `--decoder-*` (from their config dataclasses), model-wide options
 (`--emb-size`, `--tie-embeddings`, ...) from ModelConfig, and training options from TrainConfig.
-Precedence: dataclass defaults < `--config FILE.toml` < flags.
+Precedence: dataclass defaults < `--config FILE.toml` < flags; with `--resume`, the run's own
+options (from its checkpoint_last) come between the defaults and the TOML file.
 """
 
 from __future__ import annotations
@@ -100,7 +101,12 @@ def _register_full(app: typer.Typer) -> None:
         config: Path | None = typer.Option(
             None, "--config", help="TOML file of options (flags override it)."
         ),
-        resume: bool = typer.Option(False, "--resume", help="Continue from checkpoint_last."),
+        resume: bool = typer.Option(
+            False,
+            "--resume",
+            help="Continue from checkpoint_last, with the run's own options unless flags or "
+            "--config override them.",
+        ),
         force: bool = typer.Option(
             False, "--force", help="Overwrite a save dir holding another run."
         ),
@@ -198,6 +204,47 @@ def resolve_configs(
     return model_cfg, train_cfg
 
 
+def stored_run_options(
+    save_dir: Path, selectors: dict[str, str | None], toml: dict[str, Any], groups: dict[str, Any]
+) -> dict[str, Any]:
+    """For --resume: the options of the run in save_dir, keyed as in a TOML config, so that
+    `nmtkit train DATA --save-dir DIR --resume` continues the run without repeating its flags.
+
+    Options of a component that the command line or TOML replaces are left out (and the run's
+    cells where the --cell shorthand is given), so that the architecture check names the field
+    that differs instead of a flag being refused for a component nobody asked for. No
+    checkpoint: nothing (training refuses the resume with its own message).
+    """
+    from nmtkit.errors import UsageError
+    from nmtkit.io.checkpoint import json_field, read_metadata
+    from nmtkit.models import ATTENTION, DECODERS, ENCODERS
+
+    path = save_dir / "checkpoint_last.safetensors"
+    if not path.is_file():
+        return {}
+    meta = read_metadata(path)
+    model = json_field(meta, "model_config", path)
+    train = json_field(meta, "train_config", path)
+    if not (isinstance(model, dict) and isinstance(train, dict)):
+        raise UsageError("checkpoint metadata holds no model/training config", file=path,
+                         fix="resume a run written by `nmtkit train`, or pass --force")  # fmt: skip
+    keys = {(s.group, s.field): s.flag[2:] for specs in groups.values() for s in specs}
+    out: dict[str, Any] = {}
+    cell_given = selectors.get("cell") or toml.get("cell")
+    for kind, registry in (("encoder", ENCODERS), ("attention", ATTENTION), ("decoder", DECODERS)):
+        chosen = selectors.get(kind) or toml.get(kind)
+        if chosen is not None and registry.canonical(str(chosen)) != model.get(kind):
+            continue
+        out[kind] = model.get(kind)
+        options = model.get(f"{kind}_options")
+        for field, value in (options if isinstance(options, dict) else {}).items():
+            if (kind, field) in keys and not (field == "cell" and cell_given):
+                out[keys[kind, field]] = value
+    for group, values in (("model", model), ("train", train)):
+        out.update({keys[group, f]: v for f, v in values.items() if (group, f) in keys})
+    return {key: value for key, value in out.items() if value is not None}  # TOML has no None
+
+
 def run_train(
     *,
     data_dir: Path,
@@ -216,6 +263,8 @@ def run_train(
 
     manifest = Manifest.load(data_dir)
     toml = read_toml(config) if config is not None else {}
+    if resume:
+        toml = {**stored_run_options(save_dir, selectors, toml, groups), **toml}
     model_cfg, train_cfg = resolve_configs(
         selectors=selectors,
         toml=toml,
