@@ -210,23 +210,27 @@ def stored_run_options(
     """For --resume: the options of the run in save_dir, keyed as in a TOML config, so that
     `nmtkit train DATA --save-dir DIR --resume` continues the run without repeating its flags.
 
-    Options of a component that the command line or TOML replaces are left out (and the run's
-    cells where the --cell shorthand is given), so that the architecture check names the field
-    that differs instead of a flag being refused for a component nobody asked for. No
-    checkpoint: nothing (training refuses the resume with its own message).
+    Read from the trainer state, the file that resume restores and checks the architecture
+    against. Options of a component that the command line or TOML replaces are left out (and
+    the run's cells where the --cell shorthand is given), so that the architecture check names
+    the field that differs instead of a flag being refused for a component nobody asked for.
+    No trainer state: nothing (training refuses the resume with its own message).
     """
     from nmtkit.errors import UsageError
     from nmtkit.io.checkpoint import json_field, read_metadata
     from nmtkit.models import ATTENTION, DECODERS, ENCODERS
+    from nmtkit.training.state import STATE_FILE
 
-    path = save_dir / "checkpoint_last.safetensors"
+    path = save_dir / STATE_FILE
     if not path.is_file():
         return {}
-    meta = read_metadata(path)
-    model = json_field(meta, "model_config", path)
-    train = json_field(meta, "train_config", path)
+    progress = json_field(read_metadata(path), "progress", path)
+    model, train = (
+        progress.get(key) if isinstance(progress, dict) else None
+        for key in ("model_config", "train_config")
+    )
     if not (isinstance(model, dict) and isinstance(train, dict)):
-        raise UsageError("checkpoint metadata holds no model/training config", file=path,
+        raise UsageError("trainer state holds no model/training config", file=path,
                          fix="resume a run written by `nmtkit train`, or pass --force")  # fmt: skip
     keys = {(s.group, s.field): s.flag[2:] for specs in groups.values() for s in specs}
     out: dict[str, Any] = {}

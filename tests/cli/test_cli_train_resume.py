@@ -11,6 +11,7 @@ import pytest
 from nmtkit.cli.train import _flag_groups, run_train
 from nmtkit.errors import UsageError
 from nmtkit.io.checkpoint import FORMAT_KEY, FORMAT_VERSION, read_metadata
+from nmtkit.training.state import STATE_FILE
 
 NO_SELECTORS = {"encoder": None, "attention": None, "decoder": None, "cell": None}
 FIRST_RUN = {
@@ -69,7 +70,7 @@ def test_resume_with_the_cell_shorthand_overrides_the_runs_cells(
         cli_train(tiny_data_dir, first_run, {"train__max_steps": 4}, resume=True, cell="lstm")
 
 
-def test_resume_from_a_checkpoint_without_configs_is_refused(
+def test_resume_from_a_trainer_state_without_configs_is_refused(
     tiny_data_dir: Path, tmp_path: Path
 ) -> None:
     import torch
@@ -77,7 +78,7 @@ def test_resume_from_a_checkpoint_without_configs_is_refused(
 
     save = tmp_path / "save"
     save.mkdir()
-    meta = {FORMAT_KEY: FORMAT_VERSION, "model_config": "[1, 2]", "train_config": "{}"}
-    save_file({"x": torch.zeros(1)}, str(save / "checkpoint_last.safetensors"), metadata=meta)
+    meta = {FORMAT_KEY: FORMAT_VERSION, "progress": json.dumps({"model_config": [1, 2]})}
+    save_file({"x": torch.zeros(1)}, str(save / STATE_FILE), metadata=meta)
     with pytest.raises(UsageError, match="holds no model/training config"):
         cli_train(tiny_data_dir, save, {}, resume=True)
