@@ -25,6 +25,7 @@ from train_speed import proc_status_mb, rnn_base_model_config
 
 from nmtkit.data.collate import Batch
 from nmtkit.data.specials import PAD_ID
+from nmtkit.hardware import bound_onednn_cache
 from nmtkit.models.build import ModelConfig, build_model
 from nmtkit.training.loss import label_smoothed_loss, model_loss
 
@@ -85,6 +86,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
+    bound_onednn_cache()  # as `nmtkit train` runs: before the first matmul
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     if args.config == "rnn-base":
