@@ -4,7 +4,7 @@ Architecture flags: `--encoder/--attention/--decoder NAME` plus each component's
 `--encoder-*`, `--attention-*`, `--decoder-*` (from their config dataclasses), model-wide options
 (`--emb-size`, `--tie-embeddings`, ...) from ModelConfig, and training options from TrainConfig.
 Precedence: dataclass defaults < `--config FILE.toml` < flags; with `--resume`, the run's own
-options (from its checkpoint_last) come between the defaults and the TOML file.
+options (from its trainer state) come between the defaults and the TOML file.
 """
 
 from __future__ import annotations
