@@ -17,9 +17,24 @@ from nmtkit.errors import UsageError
 C = TypeVar("C", bound="ConfigBase")
 
 
-def option(default: Any, *, help: str, short: str | None = None) -> Any:
-    """A config field with its help text; `short` is an optional one-letter flag alias."""
-    meta = {"help": help, "short": short}
+def option(
+    default: Any,
+    *,
+    help: str,
+    short: str | None = None,
+    negation: str | None = None,
+    required: bool = False,
+    hidden: bool = False,
+) -> Any:
+    """A config field with its help text, plus how its flag is spelled (read by cli/options.py).
+
+    `short`: a one-letter alias (`-s`). `negation`: the off spelling of a bool flag (`separate` for
+    `--joint/--separate`; default `--no-NAME`). `required`: the command refuses to run without
+    it. `hidden`: left out of `--help` (tuning knobs for tests and benchmarks).
+    """
+    meta = {
+        "help": help, "short": short, "negation": negation, "required": required, "hidden": hidden
+    }
     if isinstance(default, (list, dict, set)):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata=meta)
     return dataclasses.field(default=default, metadata=meta)

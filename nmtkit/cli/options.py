@@ -34,6 +34,22 @@ class FlagSpec:
     help: str
     default: Any
     owners: tuple[str, ...] = ()  # component names defining this field
+    short: str | None = None  # one-letter alias: "s" → -s
+    negation: str | None = None  # off spelling of a bool flag: "separate" → --joint/--separate
+    required: bool = False
+    hidden: bool = False
+
+    @classmethod
+    def of(cls, f: dataclasses.Field, tp: Any, *, flag: str, param: str, group: str,
+           owners: tuple[str, ...] = ()) -> FlagSpec:  # fmt: skip
+        """The flag of config field `f` (help and spelling from its option() metadata)."""
+        meta = f.metadata
+        return cls(
+            param=param, flag=flag, field=f.name, group=group, type=tp,
+            help=meta.get("help", ""), default=f.default, owners=owners,
+            short=meta.get("short"), negation=meta.get("negation"),
+            required=meta.get("required", False), hidden=meta.get("hidden", False),
+        )  # fmt: skip
 
 
 def _flag_name(prefix: str, field: str) -> str:
@@ -52,22 +68,12 @@ def config_flags(
 ) -> list[FlagSpec]:
     """Unprefixed flags for a single config class (training options, model-wide options)."""
     hints = config_cls.field_types()
-    specs = []
-    for f in dataclasses.fields(config_cls):
-        if f.name in skip:
-            continue
-        specs.append(
-            FlagSpec(
-                param=f"{group}__{f.name}",
-                flag=_flag_name("", f.name),
-                field=f.name,
-                group=group,
-                type=hints[f.name],
-                help=f.metadata.get("help", ""),
-                default=f.default,
-            )
-        )
-    return specs
+    return [
+        FlagSpec.of(f, hints[f.name], flag=_flag_name("", f.name), param=f"{group}__{f.name}",
+                    group=group)  # fmt: skip
+        for f in dataclasses.fields(config_cls)
+        if f.name not in skip
+    ]
 
 
 def registry_flags(registry: Registry) -> list[FlagSpec]:
@@ -82,16 +88,10 @@ def registry_flags(registry: Registry) -> list[FlagSpec]:
         for f in dataclasses.fields(entry.config_cls):
             spec = merged.get(f.name)
             if spec is None:
-                merged[f.name] = FlagSpec(
-                    param=f"{registry.kind}__{f.name}",
-                    flag=_flag_name(registry.kind, f.name),
-                    field=f.name,
-                    group=registry.kind,
-                    type=hints[f.name],
-                    help=f.metadata.get("help", ""),
-                    default=f.default,
-                    owners=(entry.name,),
-                )
+                merged[f.name] = FlagSpec.of(
+                    f, hints[f.name], flag=_flag_name(registry.kind, f.name),
+                    param=f"{registry.kind}__{f.name}", group=registry.kind, owners=(entry.name,),
+                )  # fmt: skip
             elif spec.type != hints[f.name]:
                 raise TypeError(
                     f"{registry.kind} {entry.name!r} field {f.name!r} has type {hints[f.name]}, "
@@ -102,21 +102,24 @@ def registry_flags(registry: Registry) -> list[FlagSpec]:
     return list(merged.values())
 
 
-def _typer_param(spec: FlagSpec, panel: str) -> inspect.Parameter:
+def _typer_param(spec: FlagSpec, panel: str | None) -> inspect.Parameter:
     inner, _ = strip_optional(spec.type)
     help_text = spec.help
-    if spec.default is not dataclasses.MISSING:
+    if not spec.required and spec.default not in (dataclasses.MISSING, None):
         help_text += f" (default: {_show_default(spec.default)})"
     if spec.owners:
         help_text += f" (for: {', '.join(spec.owners)})"
     decls = [spec.flag]
     if inner is bool:
-        decls = [f"{spec.flag}/--no-{spec.flag[2:]}"]
+        decls = [f"{spec.flag}/--{spec.negation or 'no-' + spec.flag[2:]}"]
+    if spec.short:
+        decls.append(f"-{spec.short}")
     from rich.markup import escape  # help texts hold formulas like [c; h]: not markup
 
     option = typer.Option(
-        None, *decls, help=escape(help_text), rich_help_panel=panel, show_default=False
-    )
+        ... if spec.required else None, *decls, help=escape(help_text), rich_help_panel=panel,
+        show_default=False, hidden=spec.hidden,
+    )  # fmt: skip
     annotation = Optional[inner]  # noqa: UP045  (typer needs a real typing object here)
     return inspect.Parameter(
         spec.param, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=annotation
@@ -124,7 +127,7 @@ def _typer_param(spec: FlagSpec, panel: str) -> inspect.Parameter:
 
 
 def with_flags(
-    func: Callable[..., Any], groups: list[tuple[str, list[FlagSpec]]]
+    func: Callable[..., Any], groups: list[tuple[str | None, list[FlagSpec]]]
 ) -> Callable[..., Any]:
     """Append generated keyword-only parameters to `func`'s signature (and annotations).
 
@@ -215,3 +218,14 @@ def component_options(
     # validate types/choices now, at argument time
     entry.config_cls.from_dict(given, source=f"--{registry.kind} {entry.name}")
     return dict(given)
+
+
+def configs_from_flags(
+    kwargs: dict[str, Any], specs: list[FlagSpec], configs: dict[str, type[ConfigBase]]
+) -> dict[str, Any]:
+    """One config per group (spec.group → its class) from the flags given; defaults elsewhere."""
+    given = collect(specs, kwargs, {}, "command line")
+    return {
+        group: cls.from_dict(given.get(group, {}), source="command line")
+        for group, cls in configs.items()
+    }

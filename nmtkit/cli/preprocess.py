@@ -1,16 +1,13 @@
 """`nmtkit preprocess`: flags → PreprocessConfig → data.preprocess.run, with progress and summary.
 
-Help texts and defaults come from PreprocessConfig's fields (declared once there); this module
-only adds flag spellings (-s/-t, --joint/--separate), the rich progress bar (stderr) and the
-summary table (stdout).
+Every flag (spelling, help, default) is generated from PreprocessConfig's fields by the one flag
+factory (cli/options.py); this module adds only the rich progress bar (stderr) and the summary
+table (stdout).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import enum
-from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Any
 
 import typer
 from rich import box
@@ -28,24 +25,6 @@ from rich.table import Table
 from nmtkit.cli.console import stdout_console
 from nmtkit.data.manifest import Manifest
 from nmtkit.data.preprocess_config import PreprocessConfig
-
-_FIELDS = {f.name: f for f in dataclasses.fields(PreprocessConfig)}
-
-
-def _help(name: str) -> str:
-    return _FIELDS[name].metadata["help"]
-
-
-def _default(name: str) -> Any:
-    return _FIELDS[name].default
-
-
-class ModelType(str, enum.Enum):
-    """Choices for --model-type (typer shows them in --help)."""
-
-    unigram = "unigram"
-    bpe = "bpe"
-
 
 class RichProgress:
     """One transient bar per phase on stderr (bytes of the source file read so far)."""
@@ -102,57 +81,20 @@ def summary_table(manifest: Manifest) -> Table:
     return table
 
 
-def register(app: typer.Typer) -> None:
-    @app.command("preprocess")
-    def preprocess(
-        source_lang: Annotated[str, typer.Option("--source-lang", "-s", help=_help("source_lang"))],
-        target_lang: Annotated[str, typer.Option("--target-lang", "-t", help=_help("target_lang"))],
-        train: Annotated[str, typer.Option("--train", help=_help("train"))],
-        out: Annotated[Path, typer.Option("--out", "-o", help=_help("out"))],
-        valid: Annotated[Optional[str], typer.Option(help=_help("valid"))] = None,  # noqa: UP045
-        test: Annotated[Optional[list[str]], typer.Option(help=_help("test"))] = None,  # noqa: UP045
-        force: Annotated[bool, typer.Option("--force", help=_help("force"))] = _default("force"),
-        vocab_size: Annotated[int, typer.Option(help=_help("vocab_size"))] = _default("vocab_size"),
-        model_type: Annotated[
-            ModelType, typer.Option(help=_help("model_type"))
-        ] = ModelType(_default("model_type")),
-        joint: Annotated[
-            bool, typer.Option("--joint/--separate", help=_help("joint"))
-        ] = _default("joint"),
-        character_coverage: Annotated[
-            float, typer.Option(help=_help("character_coverage"))
-        ] = _default("character_coverage"),
-        input_sentence_size: Annotated[
-            int, typer.Option(help=_help("input_sentence_size"))
-        ] = _default("input_sentence_size"),
-        spm_model: Annotated[
-            Optional[str], typer.Option(help=_help("spm_model"))  # noqa: UP045
-        ] = None,
-        max_len: Annotated[int, typer.Option(help=_help("max_len"))] = _default("max_len"),
-        max_len_ratio: Annotated[
-            float, typer.Option(help=_help("max_len_ratio"))
-        ] = _default("max_len_ratio"),
-        workers: Annotated[int, typer.Option(help=_help("workers"))] = _default("workers"),
-        skip_invalid: Annotated[
-            bool, typer.Option("--skip-invalid", help=_help("skip_invalid"))
-        ] = _default("skip_invalid"),
-        chunk_size: Annotated[
-            int, typer.Option(help=_help("chunk_size"), hidden=True)
-        ] = _default("chunk_size"),
-    ) -> None:
-        """Train sentencepiece and binarize a parallel corpus into a data directory.
+HELP = (
+    "Train sentencepiece and binarize a parallel corpus into a data directory.\n\n"
+    "Reads PREFIX.SRC and PREFIX.TGT (plain or .gz) for --train, --valid and each --test. "
+    "Lines end at \\n only (CRLF is fine), so line numbers match `wc -l`."
+)
 
-        Reads PREFIX.SRC and PREFIX.TGT (plain or .gz) for --train, --valid and each --test.
-        Lines end at \\n only (CRLF is fine), so line numbers match `wc -l`.
-        """
-        cfg = PreprocessConfig(
-            source_lang=source_lang, target_lang=target_lang, train=train, valid=valid,
-            test=list(test or []), out=str(out), force=force, vocab_size=vocab_size,
-            model_type=model_type.value, joint=joint, character_coverage=character_coverage,  # type: ignore[arg-type]
-            input_sentence_size=input_sentence_size, spm_model=spm_model, max_len=max_len,
-            max_len_ratio=max_len_ratio, workers=workers, skip_invalid=skip_invalid,
-            chunk_size=chunk_size,
-        )
+
+def register(app: typer.Typer) -> None:
+    from nmtkit.cli.options import config_flags, configs_from_flags, with_flags
+
+    specs = config_flags(PreprocessConfig, group="preprocess")
+
+    def preprocess(**kwargs: Any) -> None:
+        cfg = configs_from_flags(kwargs, specs, {"preprocess": PreprocessConfig})["preprocess"]
         progress = RichProgress(Console(stderr=True))
         try:
             from nmtkit.data.preprocess import run
@@ -161,3 +103,6 @@ def register(app: typer.Typer) -> None:
         finally:
             progress.stop()
         stdout_console().print(summary_table(manifest))
+
+    with_flags(preprocess, [(None, specs)])
+    app.command("preprocess", help=HELP)(preprocess)

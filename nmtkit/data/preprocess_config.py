@@ -10,20 +10,29 @@ from nmtkit.config import ConfigBase, option
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class PreprocessConfig(ConfigBase):
-    """Everything `nmtkit preprocess` accepts; the CLI flags are generated from these fields."""
+    """Everything `nmtkit preprocess` accepts; its flags are generated from these fields
+    (nmtkit/cli/options.py), so an option is added here and nowhere else."""
 
-    source_lang: str = option("", help="Source language suffix (files PREFIX.SRC).", short="s")
-    target_lang: str = option("", help="Target language suffix (files PREFIX.TGT).", short="t")
-    train: str = option("", help="Training corpus prefix: PREFIX.SRC and PREFIX.TGT, plain or .gz.")
+    source_lang: str = option(
+        "", help="Source language suffix (files PREFIX.SRC).", short="s", required=True
+    )
+    target_lang: str = option(
+        "", help="Target language suffix (files PREFIX.TGT).", short="t", required=True
+    )
+    train: str = option(
+        "", help="Training corpus prefix: PREFIX.SRC and PREFIX.TGT, plain or .gz.", required=True
+    )
     valid: str | None = option(None, help="Validation corpus prefix (kept unfiltered).")
     test: list[str] = option(
         [], help="Test corpus prefix; repeatable; split named by basename."
     )
-    out: str = option("", help="Output data directory.")
+    out: str = option("", help="Output data directory.", short="o", required=True)
     force: bool = option(False, help="Replace a non-empty --out directory.")
     vocab_size: int = option(8000, help="Sentencepiece vocabulary size (per side if separate).")
     model_type: Literal["unigram", "bpe"] = option("unigram", help="Sentencepiece model type.")
-    joint: bool = option(True, help="One vocabulary for both languages (else one per side).")
+    joint: bool = option(
+        True, help="One vocabulary for both languages (else one per side).", negation="separate"
+    )
     character_coverage: float = option(1.0, help="Share of characters the vocabulary covers.")
     input_sentence_size: int = option(
         1_000_000, help="Sentences sampled to train sentencepiece (0 = all)."
@@ -41,4 +50,4 @@ class PreprocessConfig(ConfigBase):
     skip_invalid: bool = option(
         False, help="Drop train pairs with invalid UTF-8 (valid/test: replace bytes with U+FFFD)."
     )
-    chunk_size: int = option(10_000, help="Line pairs per encoding chunk.")
+    chunk_size: int = option(10_000, help="Line pairs per encoding chunk.", hidden=True)

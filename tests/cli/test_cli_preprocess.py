@@ -189,3 +189,24 @@ def test_everything_filtered_is_an_error(
     (tmp_path / "e.de").write_text("")
     code, _, err = nmtkit(args(tmp_path / "e", out), capsys)
     assert_clean_failure(code, err, out, "e.en", "empty")
+
+
+def test_every_preprocess_flag_is_generated_from_its_config_field() -> None:
+    """PreprocessConfig is the only place a preprocess option is declared: each field is a flag
+    with the field's help, and the command has no option that is not a field."""
+    import dataclasses
+
+    import typer
+
+    from nmtkit.cli import build_app
+    from nmtkit.data.preprocess_config import PreprocessConfig
+
+    command = typer.main.get_command(build_app(["preprocess"])).commands["preprocess"]
+    options = {p.opts[0]: p for p in command.params if p.opts[0] != "--help"}
+    fields = {f"--{f.name.replace('_', '-')}": f for f in dataclasses.fields(PreprocessConfig)}
+    assert set(options) == set(fields)
+    for flag, field in fields.items():
+        assert options[flag].help.startswith(field.metadata["help"]), flag
+    assert options["--joint"].secondary_opts == ["--separate"]
+    assert "-s" in options["--source-lang"].opts and options["--out"].required
+    assert options["--chunk-size"].hidden
