@@ -69,8 +69,9 @@ def config_flags(
     """Unprefixed flags for a single config class (training options, model-wide options)."""
     hints = config_cls.field_types()
     return [
-        FlagSpec.of(f, hints[f.name], flag=_flag_name("", f.name), param=f"{group}__{f.name}",
-                    group=group)  # fmt: skip
+        FlagSpec.of(
+            f, hints[f.name], flag=_flag_name("", f.name), param=f"{group}__{f.name}", group=group
+        )
         for f in dataclasses.fields(config_cls)
         if f.name not in skip
     ]

@@ -26,6 +26,7 @@ from nmtkit.cli.console import stdout_console
 from nmtkit.data.manifest import Manifest
 from nmtkit.data.preprocess_config import PreprocessConfig
 
+
 class RichProgress:
     """One transient bar per phase on stderr (bytes of the source file read so far)."""
 
