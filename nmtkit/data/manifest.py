@@ -17,6 +17,12 @@ MANIFEST_FILE = "manifest.json"
 FORMAT_VERSION = 1
 
 
+def _required(field: dataclasses.Field) -> bool:
+    """A field without a default: older manifests must have it too."""
+    missing = dataclasses.MISSING
+    return field.default is missing and field.default_factory is missing
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class SplitStats:
     """Counts for one split. `read` lines were read; `dropped` maps a reason to a count."""
@@ -64,6 +70,9 @@ class Manifest:
     tokenizer: dict[str, Any]
     filters: dict[str, Any]
     splits: dict[str, SplitStats]
+    # How the tokenizer came about: trained (sentences sampled of those available) or reused
+    # (--spm-model path and that model's original pad/unk/bos/eos ids). Empty in old manifests.
+    tokenizer_source: dict[str, Any] = dataclasses.field(default_factory=dict)
     directory: Path | None = dataclasses.field(default=None, compare=False)
 
     def split_path(self, name: str) -> Path:
@@ -93,8 +102,8 @@ class Manifest:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, directory: Path | None = None) -> Manifest:
-        fields = {f.name for f in dataclasses.fields(cls)} - {"directory"}
-        values = {k: data[k] for k in fields}
+        values = {f.name: data[f.name] for f in dataclasses.fields(cls)
+                  if f.name != "directory" and (f.name in data or _required(f))}
         values["splits"] = {k: SplitStats(**v) for k, v in data["splits"].items()}
         return cls(**values, directory=directory)
 

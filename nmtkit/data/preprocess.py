@@ -17,7 +17,6 @@ import dataclasses
 import functools
 import multiprocessing
 import os
-import shutil
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -30,8 +29,9 @@ from nmtkit.data.binarized import write_split
 from nmtkit.data.encoding import REASONS, ChunkEncoder, ChunkResult, encode_chunk
 from nmtkit.data.manifest import FORMAT_VERSION, Manifest, SplitStats
 from nmtkit.data.preprocess_config import PreprocessConfig
+from nmtkit.data.spm_layout import to_nmtkit_layout
 from nmtkit.data.textio import decode_line, find_corpus_file, read_pair_chunks
-from nmtkit.data.tokenizer import SPECIALS, Tokenizer, load_processor, train_spm
+from nmtkit.data.tokenizer import SPECIALS, Tokenizer, train_spm
 from nmtkit.errors import UsageError
 from nmtkit.io.atomic import atomic_dir
 
@@ -76,12 +76,12 @@ def run(cfg: PreprocessConfig, progress: Progress | None = None) -> Manifest:
         if cfg.spm_model is None:
             for split in splits[1:]:
                 scan(split, cfg, progress)
-        tok = make_tokenizer(cfg, splits[0], tmp, progress)
+        tok, source = make_tokenizer(cfg, splits[0], tmp, progress)
         stats: dict[str, SplitStats] = {}
         with mapper(cfg.workers) as pmap:
             for split in splits:
                 stats[split.name] = binarize(split, cfg, tok, tmp, pmap, progress)
-        manifest = build_manifest(cfg, tok, stats)
+        manifest = build_manifest(cfg, tok, stats, source)
         manifest.save(tmp)
         open_permissions(tmp)
     return dataclasses.replace(manifest, directory=out)
@@ -151,8 +151,11 @@ def scan(
     cfg: PreprocessConfig,
     progress: Progress,
     sinks: tuple[Any, Any] | None = None,
-) -> None:
-    """Read a split once: line counts and UTF-8 checked; cleaned pairs written to `sinks`."""
+) -> int:
+    """Read a split once: line counts and UTF-8 checked; cleaned pairs written to `sinks`.
+
+    Returns the number of pairs written (valid UTF-8 ones)."""
+    written = 0
     progress.start(f"reading {split.name}", split.src.stat().st_size)
     chunks = read_pair_chunks(split.src, split.tgt, cfg.chunk_size)
     if sinks is not None and split.src.stat().st_size == 0:
@@ -167,21 +170,33 @@ def scan(
             if sinks is not None:
                 sinks[0].write(s + "\n")
                 sinks[1].write(t + "\n")
+                written += 1
         progress.update(pos)
     progress.stop()
+    return written
 
 
 def make_tokenizer(
     cfg: PreprocessConfig, train: SplitFiles, tmp: Path, progress: Progress
-) -> Tokenizer:
-    """Reuse --spm-model or train sentencepiece on the cleaned train text; files go into `tmp`."""
+) -> tuple[Tokenizer, dict[str, Any]]:
+    """Reuse --spm-model or train sentencepiece on a sample of the cleaned train text.
+
+    Files go into `tmp`. Returns the tokenizer and how it came about (manifest
+    `tokenizer_source`): sentencepiece itself draws a shuffled sample of
+    --input-sentence-size sentences (reservoir sampling while it reads), so its memory is bounded
+    by the sample, not the corpus.
+    """
     if cfg.spm_model is not None:
-        tok = reuse_tokenizer(Path(cfg.spm_model), tmp)
+        tok, source = reuse_tokenizer(Path(cfg.spm_model), tmp)
     else:
         src_txt, tgt_txt = tmp / ".spm_input.src", tmp / ".spm_input.tgt"
         with open(src_txt, "w", encoding="utf-8") as fs, open(tgt_txt, "w", encoding="utf-8") as ft:
-            scan(train, cfg, progress, sinks=(fs, ft))
-        progress.start("training sentencepiece", 0)
+            pairs = scan(train, cfg, progress, sinks=(fs, ft))
+        available = pairs if not cfg.joint else 2 * pairs  # per model: one side, or both
+        sample = min(cfg.input_sentence_size or available, available)
+        source = {"trained": True, "input_sentence_size": cfg.input_sentence_size,
+                  "sentences_sampled": sample, "sentences_available": available}
+        progress.start(f"training sentencepiece on {sample:,} of {available:,} sentences", 0)
         train_args = dict(
             vocab_size=cfg.vocab_size,
             model_type=cfg.model_type,
@@ -206,7 +221,7 @@ def make_tokenizer(
         for vocab in tmp.glob("spm*.vocab"):  # sentencepiece's human-readable dump; unused
             vocab.unlink()
     tok.copy_to(tmp)
-    return Tokenizer.load(tmp)
+    return Tokenizer.load(tmp), source
 
 
 def train_spm_side(inputs: list[Path], prefix: Path, blame: Path, args: dict[str, Any]) -> Path:
@@ -217,15 +232,15 @@ def train_spm_side(inputs: list[Path], prefix: Path, blame: Path, args: dict[str
         raise UsageError(exc.message, file=blame, fix=exc.fix) from None
 
 
-def reuse_tokenizer(path: Path, tmp: Path) -> Tokenizer:
-    """A data/save dir with tokenizer.json, or a single joint .model file."""
+def reuse_tokenizer(path: Path, tmp: Path) -> tuple[Tokenizer, dict[str, Any]]:
+    """A data/save dir with tokenizer.json, or a single joint .model file of any special-id
+    layout; returns the tokenizer and its manifest record (`tokenizer_source`)."""
     if path.is_dir():
-        tok = Tokenizer.load(path)
-    else:
-        load_processor(path)  # checks it exists and has nmtkit's special ids
-        shutil.copyfile(path, tmp / "spm.model")
-        tok = Tokenizer(tmp / "spm.model", tmp / "spm.model", joint=True)
-    return tok
+        return Tokenizer.load(path), {"spm_model": str(path)}
+    # A model trained elsewhere: its special ids are moved to nmtkit's (spm_layout).
+    ids = to_nmtkit_layout(path, tmp / "spm.model")
+    tok = Tokenizer(tmp / "spm.model", tmp / "spm.model", joint=True)
+    return tok, {"spm_model": str(path), "special_ids": list(ids)}
 
 
 @contextlib.contextmanager
@@ -317,7 +332,9 @@ def merge(acc: ChunkResult, res: ChunkResult) -> None:
         acc.dropped[reason] += res.dropped[reason]
 
 
-def build_manifest(cfg: PreprocessConfig, tok: Tokenizer, stats: dict[str, SplitStats]) -> Manifest:
+def build_manifest(
+    cfg: PreprocessConfig, tok: Tokenizer, stats: dict[str, SplitStats], source: dict[str, Any]
+) -> Manifest:
     return Manifest(
         format_version=FORMAT_VERSION,
         nmtkit_version=__version__,
@@ -332,4 +349,5 @@ def build_manifest(cfg: PreprocessConfig, tok: Tokenizer, stats: dict[str, Split
         filters={"max_len": cfg.max_len, "max_len_ratio": cfg.max_len_ratio,
                  "skip_invalid": cfg.skip_invalid, "train_only": True},
         splits=stats,
+        tokenizer_source=source,
     )

@@ -38,7 +38,9 @@ class PreprocessConfig(ConfigBase):
         1_000_000, help="Sentences sampled to train sentencepiece (0 = all)."
     )
     spm_model: str | None = option(
-        None, help="Reuse a tokenizer: a joint .model file or a data dir with tokenizer.json."
+        None,
+        help="Reuse a tokenizer: a data dir with tokenizer.json, or a joint sentencepiece .model"
+        " trained anywhere (its pad/unk/bos/eos are moved to ids 0-3, a missing one added).",
     )
     max_len: int = option(
         250, help="Drop train pairs with a side longer than this (pieces; 0 = off)."
