@@ -9,7 +9,7 @@ import torch
 
 def resolve_precision(name: str, device: torch.device) -> str:
     """auto → bf16 where the hardware runs it natively (CUDA with bf16, or a CPU with AVX-512
-    BF16 / AMX, where bf16 matmuls are 2.5-4x faster than fp32), else fp32."""
+    BF16 / AMX, where bf16 matmuls beat fp32), else fp32."""
     if name != "auto":
         return name
     if device.type == "cuda":
@@ -40,14 +40,9 @@ def bound_onednn_cache(
 
     bf16 matmuls on CPU go through ideep to oneDNN, and each library caches one entry per
     operand shape, up to 1024 by default. Packed encoders, length-varying batches and beam
-    search create hundreds of shapes, so both caches fill with entries that are rarely reused:
-    - oneDNN's primitive cache grew training's RSS by ~240 MB in 300 rnn-base updates (peak
-      1283 → 1045 MB with 64 entries, same speed).
-    - ideep's LRU cache (`LRU_CACHE_CAPACITY`, pytorch#27971) held ~250 MB after 150 updates
-      of the default model and fragmented the heap around it: a 12-minute default run peaked at
-      1,777 MiB with 1024 entries and 769 MiB with 16, and was no slower (3,657 against 3,311
-      updates); translating 1,000 sentences peaked at 700 MiB with both caches at 1024, 400
-      MiB with 64 and 16, in the same time.
+    search create hundreds of shapes, so both caches fill with entries that are rarely reused,
+    and ideep's (`LRU_CACHE_CAPACITY`, pytorch#27971) fragments the heap around them: resident
+    memory grows over a run while speed gains nothing (figures: benchmarks/README.md, "Memory").
     Both libraries read their variable at first use: call this before the first matmul.
     """
     os.environ.setdefault(ONEDNN_CACHE_ENV, str(capacity))

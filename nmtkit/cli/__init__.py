@@ -104,10 +104,10 @@ def main(argv: list[str] | None = None) -> None:
 def console_main() -> None:
     """Entry point of the `nmtkit` script and `python -m nmtkit`: main(), then a fast exit.
 
-    Interpreter teardown with torch loaded costs about 0.45 s on a 2-core machine (`import
-    torch` then exit: 1.6 s; with os._exit: 1.2 s), a tenth of translating 1,000 sentences
-    greedily. By the time main() returns every output file is closed and renamed, so for the
-    FAST_EXIT subcommands we flush the standard streams and skip the teardown.
+    Interpreter teardown with torch loaded is a noticeable part of a short command's run
+    time (benchmarks/README.md, "Start-up"). By the time main() returns every output file is
+    closed and renamed, so for the FAST_EXIT subcommands we flush the standard streams and skip
+    the teardown.
     """
     try:
         main()

@@ -106,7 +106,7 @@ class Split:
             start, header = _header(path)
             with open(path, "rb") as raw:
                 self._mmap = mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_COPY)
-            # Offsets as array('q') too: indexing it gives Python ints, ~5x faster than tensors.
+            # Offsets as array('q') too: indexing it gives Python ints without a tensor per access.
             self._src_off = self._offsets(header["src_offsets"], start)
             self._tgt_off = self._offsets(header["tgt_offsets"], start)
         except UsageError:

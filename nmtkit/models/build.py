@@ -194,8 +194,8 @@ SKIPPED_INITS = (
 def skip_init() -> Iterator[None]:
     """Make torch.nn.init's initialisers no-ops while building a model that is loaded next.
 
-    Random initialisation is wasted work there: ~50 ms for rnn-base, a third of translate's
-    model start-up. The same trick as transformers' `no_init_weights`; not thread-safe, as it
+    Random initialisation is wasted work there, and a large part of translate's model
+    start-up. The same trick as transformers' `no_init_weights`; not thread-safe, as it
     swaps module attributes for the duration of the build.
     """
     saved = {name: getattr(nn.init, name) for name in SKIPPED_INITS}

@@ -67,7 +67,7 @@ def run_rnn(rnn: nn.RNNBase, inputs: RNNInput, hx: RNNState | None = None):
     """`rnn(inputs, hx)`, but in the autocast dtype when autocast is active.
 
     PyTorch's autocast leaves nn.GRU/nn.LSTM in float32 on CPU; bf16 weights (cast with
-    autograd, so gradients still reach the float32 parameters) run 1.5-2x faster there.
+    autograd, so gradients still reach the float32 parameters) run faster there.
     """
     device_type = rnn.weight_hh_l0.device.type
     dtype = autocast_dtype(device_type)

@@ -1,6 +1,6 @@
 """TrainConfig: every training option, declared once (flags, help, defaults, checkpoint metadata).
 
-Defaults suit the "rnn-base" CPU setting (Multi30k, batches of 64 sentences, Adam 1e-3, clip 1.0).
+Defaults are the recipe of examples/multi30k/README.md: a small model trained on one CPU machine.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class TrainConfig(ConfigBase):
     precision: Literal["auto", "fp32", "bf16", "fp16"] = option(
         "auto",
         help="Autocast precision; auto = bf16 where the hardware runs it natively (CUDA with bf16, "
-        "CPUs with AVX-512 BF16/AMX: 2.5-4x faster matmuls), else fp32.",
+        "CPUs with AVX-512 BF16/AMX), else fp32.",
     )
     device: Literal["auto", "cpu", "cuda"] = option("auto", help="Device (auto = cuda if any).")
     threads: int = option(0, help="CPU threads for torch; 0 = all available cores.")

@@ -35,7 +35,7 @@ def build_optimizer(cfg: TrainConfig, params: list[nn.Parameter], device: torch.
 
 
 def skip_dynamo_import() -> None:
-    """Keep torch.optim from importing torch._dynamo (1.5-2.5 s, half of our start-up).
+    """Keep torch.optim from importing torch._dynamo (seconds of start-up, for nothing we use).
 
     torch.optim wraps several methods with `torch._disable_dynamo`, which imports dynamo on the
     first call and caches the disabled function as `__dynamo_disable` on the raw function; we
@@ -76,7 +76,7 @@ class LRSchedule:
     constant: 1; inverse-sqrt: sqrt(warmup / step) after warm-up (Vaswani et al., 2017);
     cosine: half-cosine from peak to lr_min over the budget, where `progress` is the fraction
     of whichever budget (--max-steps, --max-epochs, --max-time) ends training first, so a
-    12-minute run anneals to its end as a 20-epoch run does; plateau: the factor shrinks by
+    time budget anneals to its end as an epoch budget does; plateau: the factor shrinks by
     lr_decay after lr_patience validations without improvement.
     """
 

@@ -30,8 +30,8 @@ class LuongConfig(RNNDecoderConfig):
     input_feeding: bool = option(
         False,
         help="feed the previous attentional state h~_{t-1} into the cell (Luong's input "
-        "feeding); off (the default: faster and better on Multi30k) allows one fused RNN call "
-        "over the whole target in training",
+        "feeding); off (the default) allows one fused RNN call over the whole target in "
+        "training",
     )
 
 
