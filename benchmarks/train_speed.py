@@ -28,22 +28,15 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 CORPORA = [REPO / "examples" / "multi30k" / "data", Path("/work/shared/data/multi30k")]
 
-RNN_BASE = [
-    "--encoder", "rnn", "--encoder-cell", "gru", "--encoder-layers", "1",
-    "--encoder-hidden-size", "256", "--encoder-bidirectional", "--encoder-dropout", "0.2",
-    "--attention", "concat", "--decoder", "bahdanau", "--decoder-cell", "gru",
-    "--decoder-layers", "1", "--decoder-hidden-size", "512", "--decoder-dropout", "0.2",
-    "--emb-size", "256", "--emb-dropout", "0.2",
-    "--batch-size", "64", "--optimizer", "adam", "--lr", "1e-3", "--clip-norm", "1.0",
-    "--lr-schedule", "constant", "--warmup-steps", "0",
-]  # fmt: skip
+# The reference model and its training options: the `rnn-base` architecture of
+# nmtkit/models/architectures.py (`nmtkit models` lists what it sets).
+RNN_BASE = ["--arch", "rnn-base"]
 
 
 def luong(scorer: str, feeding: bool) -> list[str]:
-    out = list(RNN_BASE)
-    out[out.index("--attention") + 1] = scorer
-    out[out.index("--decoder") + 1] = "luong"
-    return [*out, "--decoder-input-feeding" if feeding else "--no-decoder-input-feeding"]
+    """rnn-base with the luong decoder (rnn-base's cell, sizes and dropout) and `scorer`."""
+    feed = "--decoder-input-feeding" if feeding else "--no-decoder-input-feeding"
+    return [*RNN_BASE, "--attention", scorer, "--decoder", "luong", feed]
 
 
 CONFIGS = {
@@ -131,17 +124,18 @@ def run_one(name: str, flags: list[str], data: Path, work: Path, args: argparse.
     }
 
 
-def rnn_base_model_config(src_vocab_size: int, tgt_vocab_size: int) -> Any:
-    """RNN_BASE's model flags as a ModelConfig (for in-process benchmarks)."""
-    from nmtkit.models.build import ModelConfig
+def rnn_base_configs(src_vocab_size: int, tgt_vocab_size: int) -> tuple[Any, Any]:
+    """(ModelConfig, TrainConfig) of `--arch rnn-base`, resolved as `nmtkit train` does."""
+    from nmtkit.training.options import resolve_options
 
-    return ModelConfig(
-        encoder="rnn", attention="concat", decoder="bahdanau", emb_size=256, emb_dropout=0.2,
-        encoder_options={"cell": "gru", "layers": 1, "hidden_size": 256, "dropout": 0.2,
-                         "bidirectional": True},
-        decoder_options={"cell": "gru", "layers": 1, "hidden_size": 512, "dropout": 0.2},
-        src_vocab_size=src_vocab_size, tgt_vocab_size=tgt_vocab_size,
-    )  # fmt: skip
+    resolved = resolve_options(flags={}, arch="rnn-base", src_vocab=src_vocab_size,
+                               tgt_vocab=tgt_vocab_size)  # fmt: skip
+    return resolved.model, resolved.train
+
+
+def rnn_base_model_config(src_vocab_size: int, tgt_vocab_size: int) -> Any:
+    """The rnn-base ModelConfig (for in-process benchmarks)."""
+    return rnn_base_configs(src_vocab_size, tgt_vocab_size)[0]
 
 
 def in_process_trainer(
@@ -149,7 +143,7 @@ def in_process_trainer(
 ) -> Any:
     """The real Trainer, built as `nmtkit train` builds it, for in-process measurements.
 
-    config "rnn-base" is RNN_BASE (the issue's reference model); "default" is nmtkit's defaults.
+    config "rnn-base" is `--arch rnn-base` (the reference model); "default" is nmtkit's defaults.
     """
     import torch
     from rich.console import Console
@@ -169,9 +163,8 @@ def in_process_trainer(
     tokenizer = Tokenizer.load(data)
     vocab = {"src_vocab_size": tokenizer.src_vocab_size, "tgt_vocab_size": tokenizer.tgt_vocab_size}
     if config == "rnn-base":
-        cfg = TrainConfig(precision=precision, batch_size=64, lr=1e-3, lr_schedule="constant",
-                          warmup_steps=0, clip_norm=1.0, device="cpu")  # fmt: skip
-        model_cfg = rnn_base_model_config(**vocab)
+        model_cfg, cfg = rnn_base_configs(**vocab)
+        cfg = cfg.replace(precision=precision, device="cpu")
     else:
         cfg, model_cfg = TrainConfig(precision=precision, device="cpu"), ModelConfig(**vocab)
     train_data = TrainData(Manifest.load(data), tokenizer, cfg, DistInfo())

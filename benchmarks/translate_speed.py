@@ -26,12 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "examples" / "multi30k" / "data"
 NMTKIT = [sys.executable, "-m", "nmtkit"]
-RNN_BASE = [
-    "--encoder", "rnn", "--encoder-cell", "gru", "--encoder-layers", "1",
-    "--encoder-hidden-size", "256", "--encoder-bidirectional", "--attention", "concat",
-    "--decoder", "bahdanau", "--decoder-cell", "gru", "--decoder-layers", "1",
-    "--decoder-hidden-size", "512", "--emb-size", "256", "--batch-size", "64",
-]  # fmt: skip
+RNN_BASE = ["--arch", "rnn-base"]  # the reference model (`nmtkit models` lists it)
 
 
 def ensure_checkpoint(work: Path, train_time: str, threads: int) -> Path:

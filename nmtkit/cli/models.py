@@ -1,4 +1,5 @@
-"""`nmtkit models`: every registered component with its options, from the registries alone."""
+"""`nmtkit models`: every registered component with its options, and every named architecture
+with what it sets, from the registries alone."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import typer
 
 
 def describe() -> list[dict[str, Any]]:
-    """One record per component: kind, name, aliases, help, options with flag/type/default/help."""
+    """One record per component (kind, name, aliases, what aliases imply, help, options with
+    flag/type/default/help), then one per architecture (kind "arch": help, what it sets, and
+    the model it resolves to in words)."""
     from nmtkit.config import literal_choices, strip_optional
     from nmtkit.models import ATTENTION, DECODERS, ENCODERS
 
@@ -31,15 +34,39 @@ def describe() -> list[dict[str, Any]]:
                         "help": f.metadata.get("help", ""),
                     }
                 )
+            aliases = registry.aliases(entry.name)
             rows.append(
                 {
                     "kind": registry.kind,
                     "name": entry.name,
-                    "aliases": list(entry.aliases),
+                    "aliases": aliases,
+                    "implies": {a: registry.implied(a) for a in aliases if registry.implied(a)},
                     "help": entry.help,
                     "options": options,
                 }
             )
+    return rows + describe_architectures()
+
+
+def describe_architectures() -> list[dict[str, Any]]:
+    from nmtkit.errors import UsageError
+    from nmtkit.models import ARCHITECTURES
+    from nmtkit.models.build import MIN_VOCAB, describe_model
+    from nmtkit.training.options import resolve_options
+
+    rows = []
+    for arch in ARCHITECTURES:
+        try:
+            resolved = resolve_options(
+                flags={}, arch=arch.name, src_vocab=MIN_VOCAB, tgt_vocab=MIN_VOCAB
+            )
+            model = describe_model(resolved.model)
+        except UsageError as exc:  # a plugin's architecture naming options nobody registered
+            model = f"invalid: {exc}"
+        rows.append(
+            {"kind": "arch", "name": arch.name, "help": arch.help, "sets": dict(arch.sets),
+             "model": model}
+        )  # fmt: skip
     return rows
 
 
@@ -49,16 +76,27 @@ def _fmt_default(value: Any) -> str:
     return str(value)
 
 
+def _aliases_cell(row: dict[str, Any]) -> str:
+    implied = row.get("implies", {})
+
+    def words(alias: str) -> str:
+        extra = ", ".join(f"{name} {kind}" for kind, name in implied.get(alias, {}).items())
+        return f"{alias} (+ {extra})" if extra else alias
+
+    return ", ".join(words(a) for a in row["aliases"])
+
+
 def render_table(rows: list[dict[str, Any]]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
     from nmtkit.cli.console import stdout_console
+    from nmtkit.training.options import flag_words
 
     table = Table(title="nmtkit components", show_lines=True)
     for col in ("kind", "name", "aliases", "options (default)"):
         table.add_column(col, overflow="fold")
-    for row in rows:
+    for row in (r for r in rows if r["kind"] != "arch"):
         opts = "\n".join(
             f"{o['flag']} {'|'.join(map(str, o['choices'])) if o['choices'] else o['type']}"
             f" ({_fmt_default(o['default'])})"
@@ -67,14 +105,26 @@ def render_table(rows: list[dict[str, Any]]) -> None:
         table.add_row(
             row["kind"],
             f"{row['name']}\n[dim]{escape(row['help'])}[/dim]",
-            ", ".join(row["aliases"]),
+            _aliases_cell(row),
             opts or "-",
         )
-    stdout_console().print(table)
+    archs = Table(title="nmtkit architectures (--arch NAME; flags override)", show_lines=True)
+    for col in ("name", "model", "sets"):
+        archs.add_column(col, overflow="fold")
+    for row in (r for r in rows if r["kind"] == "arch"):
+        sets = "\n".join(flag_words(k, v) for k, v in row["sets"].items())
+        archs.add_row(f"{row['name']}\n[dim]{escape(row['help'])}[/dim]",
+                      escape(row["model"]), sets or "-")  # fmt: skip
+    console = stdout_console()
+    console.print(table)
+    console.print(archs)
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("models", help="List registered encoders, attention scorers and decoders.")
+    @app.command(
+        "models",
+        help="List registered encoders, attention scorers, decoders and named architectures.",
+    )
     def models(
         as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
         user_dir: list[str] = typer.Option(

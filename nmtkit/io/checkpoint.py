@@ -7,6 +7,7 @@ A model checkpoint's metadata (all values are strings, as safetensors requires) 
   train_config    JSON resolved training config
   tokenizer       JSON tokenizer identity (file names and sha256 hashes, special ids)
   step, epoch     progress when written
+  arch            the named architecture (`--arch`) the run used, if any
 """
 
 from __future__ import annotations

@@ -68,7 +68,17 @@ class DecoderState:
         )
 
 
-class Encoder(nn.Module):
+class Described:
+    """`describe(config)`: how a component says what it is, in words, for the line that
+    `nmtkit train` prints at start (`rnn encoder (bi-LSTM 2x256) → concat scorer → ...`)."""
+
+    @classmethod
+    def describe(cls, config: ConfigBase) -> str:
+        """A few words on this configuration, e.g. "bi-LSTM 2x256"; "" for the name alone."""
+        return ""
+
+
+class Encoder(Described, nn.Module):
     """Encodes embedded source tokens. Subclasses: `__init__(config, *, emb_size)`."""
 
     output_size: int  # He
@@ -89,7 +99,7 @@ class Encoder(nn.Module):
         raise NotImplementedError
 
 
-class Scorer(nn.Module):
+class Scorer(Described, nn.Module):
     """Attention scorer. Subclasses write `energies` (and `prepare` when keys need projecting).
 
     The base class masks padding with -inf, normalises in float32 (safe under autocast) and mixes
@@ -129,7 +139,7 @@ class Scorer(nn.Module):
         return context, weights
 
 
-class Decoder(nn.Module):
+class Decoder(Described, nn.Module):
     """Decoder. Subclasses: `__init__(config, *, emb_size, enc_output_size, enc_final_size,
     scorer)`; the scorer is built by models/build.py and injected (None for `plain`)."""
 

@@ -125,6 +125,22 @@ def check_model_config(
     return resolved
 
 
+def describe_model(cfg: ModelConfig) -> str:
+    """The architecture in words, each component describing itself (`Described.describe`):
+    "rnn encoder (bi-LSTM 1x256) → dot scorer → luong decoder (LSTM 1x512, attends with h_t)"."""
+    resolved, parts = resolve(cfg)
+
+    def words(registry: Registry, name: str, config: ConfigBase, noun: str) -> str:
+        detail = registry.entry(name).cls.describe(config)
+        return f"{name} {noun}" + (f" ({detail})" if detail else "")
+
+    chain = [words(ENCODERS, resolved.encoder, parts.encoder, "encoder")]
+    if DECODERS.entry(resolved.decoder).cls.uses_attention:
+        chain.append(words(ATTENTION, resolved.attention, parts.attention, "scorer"))
+    chain.append(words(DECODERS, resolved.decoder, parts.decoder, "decoder"))
+    return " → ".join(chain)
+
+
 def build_model(
     cfg: ModelConfig, *, joint_vocab: bool | None = None, source: str = "model config"
 ) -> Seq2Seq:

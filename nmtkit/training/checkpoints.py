@@ -61,7 +61,8 @@ def prepare_save_dir(save_dir: Path, *, resume: bool, force: bool, write: bool) 
 
 
 def checkpoint_metadata(
-    *, model_config: Any, train_config: Any, tokenizer: dict[str, Any], step: int, epoch: int
+    *, model_config: Any, train_config: Any, tokenizer: dict[str, Any], step: int, epoch: int,
+    arch: str | None = None,
 ) -> dict[str, str]:
     return {
         "model_config": model_config.to_json(),
@@ -69,6 +70,7 @@ def checkpoint_metadata(
         "tokenizer": json.dumps(tokenizer, sort_keys=True),
         "step": str(step),
         "epoch": str(epoch),
+        **({"arch": arch} if arch else {}),
     }
 
 

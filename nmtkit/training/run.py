@@ -24,6 +24,7 @@ from torch import nn
 from nmtkit.errors import UsageError
 from nmtkit.hardware import bound_onednn_cache, resolve_precision
 from nmtkit.io.atomic import DirLock
+from nmtkit.models.build import describe_model
 from nmtkit.training import checkpoints as ckpt
 from nmtkit.training import distributed as D
 from nmtkit.training import state as S
@@ -44,8 +45,14 @@ def run(
     resume: bool,
     force: bool,
     console: Console,
+    arch: str | None = None,
+    notes: tuple[str, ...] = (),
 ) -> None:
-    """Train `model_config` on DATA_DIR into SAVE_DIR (see docs/ARCHITECTURE.md, save dir)."""
+    """Train `model_config` on DATA_DIR into SAVE_DIR (see docs/ARCHITECTURE.md, save dir).
+
+    arch: the named architecture the options came from (recorded in checkpoints); notes: how
+    the options were resolved (aliases, --arch, --resume), shown at start.
+    """
     data_dir, save_dir = Path(data_dir), Path(save_dir)
     device = resolve_device(train_config.device)
     train_config = train_config.replace(
@@ -54,7 +61,7 @@ def run(
     lock = DirLock(save_dir) if dist.is_main else None
     try:
         _run(data_dir, save_dir, model_config, train_config, resume, force, console, device,
-             dist, lock)  # fmt: skip
+             dist, lock, arch, notes)  # fmt: skip
     finally:
         if lock is not None:
             lock.release()
@@ -64,6 +71,7 @@ def run(
 def _run(
     data_dir: Path, save_dir: Path, model_config: Any, cfg: TrainConfig, resume: bool,
     force: bool, console: Console, device: torch.device, dist: D.DistInfo, lock: DirLock | None,
+    arch: str | None, notes: tuple[str, ...],
 ) -> None:  # fmt: skip
     from nmtkit.data.manifest import Manifest
     from nmtkit.data.tokenizer import Tokenizer
@@ -90,9 +98,12 @@ def _run(
         raise error or UsageError("training setup failed on another rank (see rank 0)")
     data = TrainData(manifest, tokenizer, cfg, dist)
     trainer = _build(model_config, cfg, data, tokenizer, device, dist, display, save_dir,
-                     state_path)  # fmt: skip
+                     state_path, arch)  # fmt: skip
     if dist.is_main:
         tokenizer.copy_to(save_dir)
+        for note in notes:
+            display.message(note)
+        display.message(f"model: {describe_model(trainer.model.config)}", style="bold")
         display.message(model_summary(trainer.model))
         display.message(f"model config: {trainer.model.config.to_json()}")
         display.message(f"training config: {cfg.to_json()}")
@@ -109,6 +120,7 @@ def _run(
 def _build(
     model_config: Any, cfg: TrainConfig, data: TrainData, tokenizer: Any, device: torch.device,
     dist: D.DistInfo, display: Display, save_dir: Path, state_path: Path | None,
+    arch: str | None = None,
 ) -> Trainer:  # fmt: skip
     """Model, optimizer, schedule and progress: fresh, or restored from trainer_state."""
     from nmtkit.models.build import build_model
@@ -150,7 +162,7 @@ def _build(
         save_dir / "tensorboard" if dist.is_main else None,
     )
     ckpt_meta = {"model_config": model.config, "train_config": cfg,
-                 "tokenizer": tokenizer.identity()}  # fmt: skip
+                 "tokenizer": tokenizer.identity(), "arch": arch}  # fmt: skip
     return Trainer(
         model=model, optimizer=optimizer, scaler=scaler, schedule=schedule, data=data, cfg=cfg,
         device=device, dist=dist, display=display, metrics=metrics, save_dir=save_dir,

@@ -380,6 +380,7 @@ class Trainer:
             "model_config": json.loads(self.model.config.to_json()),
             "tokenizer": self.ckpt_meta["tokenizer"],
             "train_config": self.cfg.to_dict(),
+            "arch": self.ckpt_meta.get("arch"),
             "world_size": self.dist.world_size,
         }
         save_state(self.save_dir / STATE_FILE, model=self.model, optimizer=self.optimizer,

@@ -78,3 +78,35 @@ def test_unknown_name_suggests_closest():
     reg = make_registry()
     with pytest.raises(UsageError, match="did you mean 'alpha'"):
         reg.canonical("alpah")
+
+
+def test_alias_added_later_resolves_lists_and_carries_its_implications():
+    reg = make_registry()
+    reg.alias("paper", "alpha", implies={"decoder": "beta"})
+    assert reg.canonical("paper") == "alpha" and "paper" in reg.choices()
+    assert reg.aliases("alpha") == ["a", "first", "paper"]
+    assert reg.implied("paper") == {"decoder": "beta"} and reg.implied("a") == {}
+    with pytest.raises(ValueError, match="'paper' is already registered"):
+        reg.alias("paper", "alpha")
+    with pytest.raises(ValueError, match="unknown target 'omega'"):
+        reg.alias("other", "omega")
+
+
+def test_architecture_registry_normalises_keys_and_refuses_bad_entries():
+    from nmtkit.registry import ArchitectureRegistry
+
+    archs = ArchitectureRegistry()
+    arch = archs.register("small", help="Small.", sets={"emb_size": 8, "encoder-cell": "gru"})
+    assert dict(arch.sets) == {"emb-size": 8, "encoder-cell": "gru"}
+    assert archs.names() == ["small"] and "small" in archs and archs.get("small") is arch
+    with pytest.raises(TypeError):
+        arch.sets["emb-size"] = 9  # type: ignore[index]  (read-only)
+    with pytest.raises(ValueError, match="already registered"):
+        archs.register("small", help="Again.", sets={})
+    with pytest.raises(TypeError, match="needs help text"):
+        archs.register("bare", help="", sets={})
+    for bad in ({"arch": "small"}, {"--lr": 1.0}, {"lr": None}):
+        with pytest.raises(TypeError, match="bad option"):
+            archs.register("bad", help="Bad.", sets=bad)
+    with pytest.raises(UsageError, match=r"unknown architecture 'smal'.*did you mean 'small'"):
+        archs.get("smal")

@@ -17,7 +17,7 @@ class ConcatConfig(ConfigBase):
     attention_size: int = option(256, help="size A of the hidden layer of the scoring MLP")
 
 
-@ATTENTION.register("concat", config=ConcatConfig, aliases=("additive", "bahdanau", "mlp"))
+@ATTENTION.register("concat", config=ConcatConfig, aliases=("additive", "mlp"))
 class ConcatScorer(Scorer):
     """Additive attention: e_ts = vᵀ tanh(W_q q_t + W_k k_s + b); any query and key sizes.
 
@@ -35,6 +35,10 @@ class ConcatScorer(Scorer):
         if config.attention_size < 1:  # type: ignore[attr-defined]
             return "attention size must be >= 1"
         return None
+
+    @classmethod
+    def describe(cls, config: ConfigBase) -> str:
+        return f"additive, A={config.attention_size}"  # type: ignore[attr-defined]
 
     def prepare(self, values: Tensor, pad_mask: Tensor) -> AttentionMemory:
         proj_keys = self.key_proj(values)  # (B, S, A)

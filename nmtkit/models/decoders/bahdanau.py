@@ -21,6 +21,7 @@ from nmtkit.models.decoders.rnn_base import (
     check_rnn_config,
     initial_state,
     make_bridge,
+    rnn_words,
 )
 from nmtkit.models.rnn import StackedCell, to_autocast
 
@@ -76,6 +77,11 @@ class BahdanauDecoder(Decoder):
         if config.output_size is not None and config.output_size < 1:
             return "decoder output size must be >= 1"
         return check_rnn_config(config)
+
+    @classmethod
+    def describe(cls, config: ConfigBase) -> str:
+        assert isinstance(config, BahdanauConfig)
+        return f"{rnn_words(config)}, attends with s_{{t-1}}, context into the cell"
 
     def init_state(self, enc: EncoderOutput) -> DecoderState:
         return initial_state(self.bridge, self.scorer, enc)

@@ -21,6 +21,7 @@ from nmtkit.models.decoders.rnn_base import (
     check_rnn_config,
     initial_state,
     make_bridge,
+    rnn_words,
 )
 from nmtkit.models.rnn import StackedCell, run_rnn, to_autocast
 
@@ -77,6 +78,12 @@ class LuongDecoder(Decoder):
     ) -> str | None:
         assert isinstance(config, LuongConfig)
         return check_rnn_config(config)
+
+    @classmethod
+    def describe(cls, config: ConfigBase) -> str:
+        assert isinstance(config, LuongConfig)
+        feeding = ", input feeding" if config.input_feeding else ""
+        return f"{rnn_words(config)}, attends with h_t{feeding}"
 
     def init_state(self, enc: EncoderOutput) -> DecoderState:
         feed = None

@@ -14,7 +14,12 @@ from torch import Tensor, nn
 from nmtkit.config import ConfigBase
 from nmtkit.models import DECODERS
 from nmtkit.models.base import AttentionMemory, Decoder, DecoderState, EncoderOutput, Scorer
-from nmtkit.models.decoders.rnn_base import RNNDecoderConfig, check_rnn_config, make_bridge
+from nmtkit.models.decoders.rnn_base import (
+    RNNDecoderConfig,
+    check_rnn_config,
+    make_bridge,
+    rnn_words,
+)
 from nmtkit.models.rnn import make_rnn, run_rnn
 
 
@@ -66,6 +71,11 @@ class PlainDecoder(Decoder):
     ) -> str | None:
         assert isinstance(config, PlainConfig)
         return check_rnn_config(config)
+
+    @classmethod
+    def describe(cls, config: ConfigBase) -> str:
+        assert isinstance(config, PlainConfig)
+        return f"{rnn_words(config)}, no attention"
 
     def init_state(self, enc: EncoderOutput) -> DecoderState:
         hidden, cell = self.bridge(enc.final)  # (L, B, Hd)

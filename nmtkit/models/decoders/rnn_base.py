@@ -23,6 +23,11 @@ class RNNDecoderConfig(ConfigBase):
     )
 
 
+def rnn_words(config: RNNDecoderConfig) -> str:
+    """"LSTM 2x512": cell, layers x hidden size (for `describe`)."""
+    return f"{config.cell.upper()} {config.layers}x{config.hidden_size}"
+
+
 def check_rnn_config(config: RNNDecoderConfig) -> str | None:
     if config.layers < 1 or config.hidden_size < 1:
         return "decoder layers and hidden size must be >= 1"

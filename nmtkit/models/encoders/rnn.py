@@ -69,6 +69,13 @@ class RNNEncoder(Encoder):
         return size, size
 
     @classmethod
+    def describe(cls, config: ConfigBase) -> str:
+        assert isinstance(config, RNNConfig)
+        words = f"{'bi-' if config.bidirectional else ''}{config.cell.upper()}"
+        words += f" {config.layers}x{config.hidden_size}"
+        return words + (", reversed source" if config.reverse_source else "")
+
+    @classmethod
     def check(cls, config: RNNConfig, *, emb_size: int) -> str | None:
         if config.layers < 1 or config.hidden_size < 1:
             return "encoder layers and hidden size must be >= 1"
