@@ -58,20 +58,22 @@ def _register_full(app: typer.Typer) -> None:
         encoder: str | None = typer.Option(
             None,
             "--encoder",
-            help=f"Encoder: {', '.join(ENCODERS.choices())} (default: {defaults.encoder}).",
+            help=f"Encoder: {', '.join(ENCODERS.choices())} (default: {defaults.encoder})."
+            f"{_implications(ENCODERS)}",
             rich_help_panel="Architecture",
         ),
         attention: str | None = typer.Option(
             None,
             "--attention",
             help=f"Attention scorer: {', '.join(ATTENTION.choices())} "
-            f"(default: {defaults.attention}).",
+            f"(default: {defaults.attention}).{_implications(ATTENTION)}",
             rich_help_panel="Architecture",
         ),
         decoder: str | None = typer.Option(
             None,
             "--decoder",
-            help=f"Decoder: {', '.join(DECODERS.choices())} (default: {defaults.decoder}).",
+            help=f"Decoder: {', '.join(DECODERS.choices())} (default: {defaults.decoder})."
+            f"{_implications(DECODERS)}",
             rich_help_panel="Architecture",
         ),
         cell: str | None = typer.Option(
@@ -118,6 +120,16 @@ def _register_full(app: typer.Typer) -> None:
     ]
     with_flags(train, panels)
     app.command("train", help=HELP)(train)
+
+
+def _implications(registry: Any) -> str:
+    """" bahdanau = concat + the bahdanau decoder (unless given)." for aliases that imply more."""
+    words = [
+        f"{alias} = {entry.name} + the "
+        + " and the ".join(f"{name} {kind}" for kind, name in registry.implied(alias).items())
+        for entry in registry for alias in registry.aliases(entry.name) if registry.implied(alias)
+    ]  # fmt: skip
+    return f" {'; '.join(words)} (unless given)." if words else ""
 
 
 def run_train(

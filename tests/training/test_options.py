@@ -139,3 +139,24 @@ def test_arch_in_the_toml_file_and_unknown_arch(tmp_path: Path):
     assert (r.arch, r.model.attention, r.train.lr) == ("luong", "general", 0.01)
     with pytest.raises(UsageError, match=r"unknown architecture 'luongg'.*did you mean 'luong'"):
         resolve(arch="luongg")
+
+
+def test_an_architecture_naming_unknown_options_is_refused_naming_them(monkeypatch):
+    from nmtkit.registry import Architecture
+
+    broken = Architecture("broken", "Names a plugin's option.", {"encoder-depth": 3})
+    monkeypatch.setitem(ARCHITECTURES._entries, "broken", broken)
+    with pytest.raises(UsageError, match=r"--arch broken sets unknown option\(s\) encoder-depth"):
+        resolve(arch="broken")
+
+
+def test_describe_model_words_come_from_each_component():
+    from nmtkit.models.build import describe_model
+
+    r = resolve({"attention": "multihead", "attention-heads": 2, "cell": "gru",
+                 "encoder-reverse-source": True, "decoder": "plain"})  # fmt: skip
+    assert describe_model(r.model) == (
+        "rnn encoder (bi-GRU 1x256, reversed source) → plain decoder (GRU 1x512, no attention)")
+    r = resolve({"attention": "multihead", "attention-heads": 2})
+    assert describe_model(r.model) == ("rnn encoder (bi-LSTM 1x256) → multihead scorer (2 heads, "
+                                       "A=256) → luong decoder (LSTM 1x512, attends with h_t)")

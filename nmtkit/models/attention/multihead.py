@@ -38,6 +38,11 @@ class MultiheadScorer(Scorer):
         self.out_proj = nn.Linear(size, key_size)
 
     @classmethod
+    def describe(cls, config: ConfigBase) -> str:
+        assert isinstance(config, MultiheadConfig)
+        return f"{config.heads} heads, A={config.attention_size}"
+
+    @classmethod
     def check(cls, config: ConfigBase, *, query_size: int, key_size: int) -> str | None:
         heads, size = config.heads, config.attention_size  # type: ignore[attr-defined]
         if heads < 1 or size < 1 or size % heads:
