@@ -225,8 +225,9 @@ def _expand_selectors(layers: list[Layer], notes: list[str]) -> dict[str, str]:
             try:
                 layer.values[kind] = registries[kind].canonical(word)
             except UsageError as exc:
+                fix = "pass the --user-dir that registers it" if layer.kind == RUN else exc.fix
                 raise UsageError(exc.message, file=None if layer.kind == FLAGS else layer.name,
-                                 fix=exc.fix) from None  # fmt: skip
+                                 fix=fix) from None  # fmt: skip
         for kind, word in spelled.items():
             implied = registries[kind].implied(word)
             for other, target in implied.items():

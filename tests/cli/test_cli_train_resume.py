@@ -162,3 +162,19 @@ def test_resume_from_a_trainer_state_without_configs_is_refused(
     save_file({"x": torch.zeros(1)}, str(save / STATE_FILE), metadata=meta)
     code, err = nmtkit(["train", tiny_data_dir, "--save-dir", save, "--resume"], capsys)
     refused(code, err, "trainer state holds no record of the run's options")
+
+
+def test_resume_of_a_run_with_an_unloaded_plugin_component_says_how_to_load_it(
+    tiny_data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import torch
+    from safetensors.torch import save_file
+
+    save = tmp_path / "save"
+    save.mkdir()
+    progress = {"model_config": {"encoder": "rnn", "attention": "from-a-plugin",
+                                 "decoder": "luong"}, "train_config": {}}  # fmt: skip
+    meta = {FORMAT_KEY: FORMAT_VERSION, "progress": json.dumps(progress)}
+    save_file({"x": torch.zeros(1)}, str(save / STATE_FILE), metadata=meta)
+    code, err = nmtkit(["train", tiny_data_dir, "--save-dir", save, "--resume"], capsys)
+    refused(code, err, "unknown attention 'from-a-plugin'", "--user-dir", STATE_FILE)
