@@ -45,6 +45,8 @@ TRANSLATE = "nmtkit translate -c model/checkpoint_best.safetensors < m30k/test.e
 HEAD = "head -n 2 hyp.de"
 SCORE = "nmtkit score --ref m30k/test.de hyp.de"
 
+#: sacrebleu's advice when a barely trained model's output ends in " ." (validation BLEU).
+SACREBLEU_NOISE = re.compile(r"tokenized period|forgot to detokenize|insist your data is detok")
 MASKS = [
     (re.compile(r"\d[\d,]*(\.\d+)? (tgt tok/s|sent/s|s\b)"), r"… \2"),
     (re.compile(r"(elapsed|eta) \d+:\d\d:\d\d"), r"\1 …"),
@@ -112,9 +114,7 @@ def _train_lines(lines: list[str]) -> list[str]:
     drop = set(steps[1:])
     out, skipped = [], False
     for i, line in enumerate(lines):
-        if line.startswith(("model config:", "training config:")) or not line.startswith(
-            ("model", "epoch", "valid", "done", "averaged", "nmtkit")
-        ):
+        if line.startswith(("model config:", "training config:")) or SACREBLEU_NOISE.search(line):
             continue
         if i in drop:
             if not skipped:
