@@ -15,7 +15,7 @@ import typer
 from nmtkit import __version__
 from nmtkit.errors import NmtkitError
 
-SUBCOMMANDS = ("preprocess", "train", "translate", "score", "models", "average")
+SUBCOMMANDS = ("preprocess", "train", "translate", "score", "models", "average", "serve")
 # Subcommands that leave through os._exit (see console_main). Not train: DDP process groups and
 # TensorBoard writers shut down in their own atexit hooks.
 FAST_EXIT = frozenset({"translate", "score", "models", "average", "preprocess"})

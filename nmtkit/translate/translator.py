@@ -144,17 +144,24 @@ class Translator:
         self, lines: Sequence[str], *, first_line: int = 1, warn: Callable[[str], None] = print
     ) -> list[Translation]:
         """Hypotheses for each line (in order); empty lines get none."""
+        ids = self.encode(lines, first_line=first_line, warn=warn)
+        hyps: list[list[Hypothesis]] = [[] for _ in ids]
+        for batch in self.batches(ids):
+            for i, h in zip(batch, self.decode_batch([ids[i] for i in batch]), strict=True):
+                hyps[i] = h
+        return [Translation(x, h) for x, h in zip(ids, hyps, strict=True)]
+
+    def encode(
+        self, lines: Sequence[str], *, first_line: int = 1, warn: Callable[[str], None] = print
+    ) -> list[list[int]]:
+        """Source piece ids per line (cleaned like preprocess), cut to --max-source-len."""
         ids = self.tokenizer.encode_src(list(lines))
         limit = self.options.max_source_len
         for i, x in enumerate(ids):
             if len(x) > limit:
                 warn(f"{first_line + i}: {len(x)} pieces, truncated to {limit} (--max-source-len)")
                 ids[i] = x[:limit]
-        hyps: list[list[Hypothesis]] = [[] for _ in ids]
-        for batch in self.batches(ids):
-            for i, h in zip(batch, self.decode_batch([ids[i] for i in batch]), strict=True):
-                hyps[i] = h
-        return [Translation(x, h) for x, h in zip(ids, hyps, strict=True)]
+        return ids
 
     def batches(self, ids: list[list[int]]) -> Iterator[list[int]]:
         """Indices of non-empty lines, longest first, cut by --batch-size and --max-tokens."""
