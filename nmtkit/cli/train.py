@@ -15,7 +15,8 @@ import typer
 
 HELP = (
     "Train an attention-based seq2seq model on a preprocessed data directory.\n\n"
-    "Any encoder x attention x decoder combination is a flag away; see `nmtkit models`."
+    "Any encoder x attention x decoder combination is a flag away, and named architectures "
+    "(--arch) bundle them; see `nmtkit models`."
 )
 
 
@@ -83,7 +84,10 @@ def _register_full(app: typer.Typer) -> None:
             rich_help_panel="Architecture",
         ),
         config: Path | None = typer.Option(
-            None, "--config", help="TOML file of options (flags override it)."
+            None,
+            "--config",
+            help="TOML file of options, keyed by flag name without the dashes (`arch = NAME` "
+            "too); flags override it.",
         ),
         resume: bool = typer.Option(
             False,
