@@ -11,7 +11,7 @@ def register(app: typer.Typer) -> None:
     @app.command(
         "average",
         help="Average the weights of several checkpoints of one run (usually the last few "
-        "checkpoint_step files) into one checkpoint: a cheap +BLEU trick.",
+        "checkpoint_step files) into one checkpoint (a cheap ensemble).",
     )
     def average(
         checkpoints: list[Path] = typer.Argument(..., help="Two or more .safetensors checkpoints."),
