@@ -24,10 +24,14 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nmtkit.config import coerce
 from nmtkit.errors import UsageError
+
+if TYPE_CHECKING:
+    from nmtkit.models.build import ModelConfig
+    from nmtkit.training.config import TrainConfig
 
 SELECTORS = ("encoder", "attention", "decoder")
 NOUNS = {"encoder": "encoder", "attention": "scorer", "decoder": "decoder"}
@@ -60,8 +64,8 @@ def option_groups() -> dict[str, Any]:
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class Resolved:
-    model: Any  # ModelConfig
-    train: Any  # TrainConfig
+    model: ModelConfig
+    train: TrainConfig
     arch: str | None  # the named architecture used, recorded in checkpoints
     notes: tuple[str, ...]  # alias, shorthand, --arch and --resume resolutions, for the log
 

@@ -120,7 +120,9 @@ def test_resume_with_the_same_config_file_and_refusal_of_a_changed_one(
     tiny_data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     toml = tmp_path / "run.toml"
-    toml.write_text('attention = "additive"\ndecoder = "bahdanau"\n[encoder]\nhidden_size = 16\n')
+    toml.write_text('attention = "additive"\ndecoder = "bahdanau"\ncell = "gru"\n'
+                    'attention-attention-size = 16\ndecoder_hidden_size = 24\n'
+                    '[encoder]\nhidden_size = 16\n')  # fmt: skip
     save = tmp_path / "save"
     command = ["train", tiny_data_dir, "--save-dir", save, "--config", toml, *TINY[:-8]]
     assert nmtkit([*command, "--max-steps", "1"], capsys)[0] == 0
