@@ -8,9 +8,11 @@ size, Hd decoder hidden size, A attention size, V vocabulary, L layers, N = B·K
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, Protocol, Self
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nmtkit.config import ConfigBase
@@ -28,11 +30,16 @@ class EncoderOutput:
 
 @dataclasses.dataclass(frozen=True)
 class AttentionMemory:
-    """Encoder states prepared once per batch for a scorer (keys projected once, not per step)."""
+    """Keys/values prepared once per batch for a scorer (keys projected once, not per step).
 
-    values: Tensor  # (B, S, He)
-    pad_mask: Tensor  # (B, S)
-    proj_keys: Tensor | None = None  # (B, S, A), scorer-specific
+    `values` is (B, S, He) for single-head scorers; a scorer may keep its own layout (multihead:
+    per-head projected values (B, H, S, d) in `values`, keys in `proj_keys`). Every tensor has
+    the batch in dim 0, so reordering is the same for all.
+    """
+
+    values: Tensor  # (B, S, He) or scorer-specific (B, ...)
+    pad_mask: Tensor  # (B, S) True at padding
+    proj_keys: Tensor | None = None  # (B, S, A) or scorer-specific (B, ...)
 
     def reorder(self, index: Tensor) -> AttentionMemory:
         """Select rows (beam reordering / expansion): index (N,) → every tensor (N, ...)."""
@@ -43,29 +50,40 @@ class AttentionMemory:
         )
 
 
-@dataclasses.dataclass(frozen=True)
-class DecoderState:
-    """Everything a decoder carries between steps; the only place that knows how to reorder it."""
+class DecoderState(Protocol):
+    """What search needs from a decoder's state: each decoder family owns its state class.
 
-    hidden: Tensor  # (L, B, Hd)
-    memory: AttentionMemory | None  # None for decoders without attention
-    cell: Tensor | None = None  # (L, B, Hd) for LSTM
-    input_feed: Tensor | None = None  # (B, Hf) Luong input feeding / Bahdanau previous context
-    attn_sum: Tensor | None = None  # (B, S) attention history (coverage-style scorers)
+    The search package calls only `reorder`; it never looks inside. Concrete states: RNNState
+    (models/rnn_state.py), TransformerState (models/decoders/transformer.py).
+    """
 
-    def reorder(self, index: Tensor) -> DecoderState:
-        """index (N,) selects batch rows: dim 1 for hidden/cell, dim 0 for the rest."""
+    def reorder(self, index: Tensor, *, keep_memory: bool = False) -> Self:
+        """Select decoder rows: index (N',) of rows of the current (N, ...) state.
 
-        def rows(t: Tensor | None, dim: int = 0) -> Tensor | None:
-            return None if t is None else t.index_select(dim, index)
+        keep_memory=True is the caller's promise that every row's encoder memory is unchanged
+        by `index` (beam rows of one sentence swap parents and no sentence leaves, so rows with
+        identical memory map onto each other): the memory is then reused, not copied.
+        """
+        ...
 
-        return DecoderState(
-            hidden=self.hidden.index_select(1, index),
-            memory=None if self.memory is None else self.memory.reorder(index),
-            cell=rows(self.cell, 1),
-            input_feed=rows(self.input_feed),
-            attn_sum=rows(self.attn_sum),
-        )
+
+def attention_weights(energies: Tensor, pad_mask: Tensor, mask: Tensor | None = None) -> Tensor:
+    """The shared masking and normalisation of every scorer (and of self-attention).
+
+    energies (B, T, S) or (B, H, T, S); pad_mask (B, S) True at padding; mask (T, S) or
+    (B, T, S) True where a query may not look (causal self-attention), or None. Masks are
+    applied after the float32 cast, with -inf, so bf16/fp16 cannot round them to a finite
+    value; the softmax is float32 → weights float32, same shape as energies.
+    """
+    energies = energies.float()
+    heads = energies.dim() - 3  # 0 or 1 head dimensions between batch and time
+    pad = pad_mask.view(pad_mask.size(0), *([1] * (heads + 1)), pad_mask.size(1))
+    energies = energies.masked_fill(pad, float("-inf"))
+    if mask is not None:
+        if mask.dim() == 3 and heads:
+            mask = mask.unsqueeze(1)  # (B, 1, T, S)
+        energies = energies.masked_fill(mask, float("-inf"))
+    return torch.softmax(energies, dim=-1)
 
 
 class Described:
@@ -108,6 +126,8 @@ class Scorer(Described, nn.Module):
 
     #: Scorers that need query_size == key_size set this; build.py refuses mismatches early.
     needs_equal_sizes: ClassVar[bool] = False
+    #: Dropout on the attention weights used for mixing (Transformer layers set it).
+    dropout_p: float = 0.0
 
     def __init__(self, config: ConfigBase, *, query_size: int, key_size: int) -> None:
         super().__init__()
@@ -130,26 +150,54 @@ class Scorer(Described, nn.Module):
         """Raw scores: query (B, T, Hq) → (B, T, S)."""
         raise NotImplementedError
 
-    def forward(self, query: Tensor, memory: AttentionMemory) -> tuple[Tensor, Tensor]:
-        """query (B, T, Hq) → context (B, T, He), weights (B, T, S) (float32 softmax, 0 on pad)."""
-        energies = self.energies(query, memory).float()  # (B, T, S)
-        energies = energies.masked_fill(memory.pad_mask.unsqueeze(1), float("-inf"))
-        weights = torch.softmax(energies, dim=-1)  # (B, T, S)
-        context = torch.bmm(weights.to(memory.values.dtype), memory.values)  # (B, T, He)
+    def forward(
+        self,
+        query: Tensor,
+        memory: AttentionMemory,
+        mask: Tensor | None = None,
+        *,
+        need_weights: bool = True,
+    ) -> tuple[Tensor, Tensor | None]:
+        """query (B, T, Hq) → context (B, T, He), weights (B, T, S) (float32, 0 on pad).
+
+        mask (T, S) or (B, T, S), True where query t may not look at position s (causal
+        self-attention), beside the memory's pad_mask. need_weights=False lets a scorer take a
+        fused path (scaled_dot_product_attention) that never forms the weights; it may then
+        return None for them. Attention dropout (`dropout_p`, set by decoders that want it)
+        drops mixing weights in training; the returned weights are the undropped ones.
+        """
+        weights = attention_weights(self.energies(query, memory), memory.pad_mask, mask)
+        mix = F.dropout(weights, self.dropout_p, self.training) if self.dropout_p else weights
+        context = torch.bmm(mix.to(memory.values.dtype), memory.values)  # (B, T, He)
         return context, weights
+
+
+ScorerFactory = Callable[[], "Scorer"]
 
 
 class Decoder(Described, nn.Module):
     """Decoder. Subclasses: `__init__(config, *, emb_size, enc_output_size, enc_final_size,
-    scorer)`; the scorer is built by models/build.py and injected (None for `plain`)."""
+    scorer)`; the scorer is built by models/build.py and injected (None for `plain`). A decoder
+    that attends more than once (one cross-attention per layer) sets `scorer_factory = True` and
+    receives a ScorerFactory instead: each call builds a fresh scorer of the chosen kind."""
 
     output_size: int  # Ho: features handed to the generator
 
     #: False for decoders without attention (`plain`): build.py then injects no scorer.
     uses_attention: ClassVar[bool] = True
+    #: True: `scorer` is a ScorerFactory (one scorer per layer), not a Scorer.
+    scorer_factory: ClassVar[bool] = False
+    #: Scorer used when the model config says attention "auto".
+    default_attention: ClassVar[str] = "dot"
 
     @classmethod
-    def query_size(cls, config: ConfigBase) -> int:
+    def attention_defaults(cls, config: ConfigBase, *, emb_size: int) -> dict[str, Any]:
+        """Options for `default_attention` under "auto" that follow this decoder's config (the
+        Transformer's heads and model size); the user's attention options still win."""
+        return {}
+
+    @classmethod
+    def query_size(cls, config: ConfigBase, *, emb_size: int) -> int:
         """Size Hq of the attention query, so build.py can build (and check) the scorer first."""
         return int(config.hidden_size)  # type: ignore[attr-defined]
 

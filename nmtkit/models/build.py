@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from nmtkit.config import ConfigBase, option
 from nmtkit.errors import UsageError
 from nmtkit.io.checkpoint import json_field, load_weights, read_metadata
 from nmtkit.models import ATTENTION, DECODERS, ENCODERS
+from nmtkit.models.base import Scorer, ScorerFactory
 from nmtkit.models.embeddings import Embeddings, Generator
 from nmtkit.models.seq2seq import Seq2Seq
 from nmtkit.registry import Registry
@@ -65,12 +67,23 @@ def _component(
     return canonical, config_cls.from_dict(dict(options), source=f"{source} ({registry.kind})")
 
 
+AUTO_ATTENTION = "auto"
+
+
 def resolve(cfg: ModelConfig, *, source: str = "model config") -> tuple[ModelConfig, Parts]:
     """Canonical names and complete option dicts (every field, defaults filled in), so the
-    config stored in a checkpoint rebuilds the same model even if defaults change later."""
+    config stored in a checkpoint rebuilds the same model even if defaults change later.
+
+    Attention "auto" becomes the decoder's default scorer, with the options the decoder derives
+    from its own config (the Transformer's heads and model size) under the user's."""
     enc_name, enc = _component(ENCODERS, cfg.encoder, cfg.encoder_options, source)
-    att_name, att = _component(ATTENTION, cfg.attention, cfg.attention_options, source)
     dec_name, dec = _component(DECODERS, cfg.decoder, cfg.decoder_options, source)
+    att_name, att_options = cfg.attention, cfg.attention_options
+    if att_name == AUTO_ATTENTION:
+        dec_cls = DECODERS.entry(dec_name).cls
+        att_name = dec_cls.default_attention
+        att_options = {**dec_cls.attention_defaults(dec, emb_size=cfg.emb_size), **att_options}
+    att_name, att = _component(ATTENTION, att_name, att_options, source)
     resolved = cfg.replace(
         encoder=enc_name,
         attention=att_name,
@@ -112,7 +125,7 @@ def check_model_config(
     _refuse(dec_cls.check(parts.decoder, emb_size=cfg.emb_size, enc_output_size=out_size,
                           enc_final_size=final_size), source)
     if dec_cls.uses_attention:
-        query_size = dec_cls.query_size(parts.decoder)
+        query_size = dec_cls.query_size(parts.decoder, emb_size=cfg.emb_size)
         reason = ATTENTION.entry(resolved.attention).cls.check(
             parts.attention, query_size=query_size, key_size=out_size
         )
@@ -150,14 +163,16 @@ def build_model(
     enc_entry = ENCODERS.entry(resolved.encoder)
     encoder = enc_entry.cls(parts.encoder, emb_size=cfg.emb_size)
     dec_cls = DECODERS.entry(resolved.decoder).cls
-    scorer = None
+    scorer: Scorer | ScorerFactory | None = None
     if dec_cls.uses_attention:
-        scorer = ATTENTION.build(
+        factory = functools.partial(
+            ATTENTION.build,
             resolved.attention,
             parts.attention,
-            query_size=dec_cls.query_size(parts.decoder),
+            query_size=dec_cls.query_size(parts.decoder, emb_size=cfg.emb_size),
             key_size=encoder.output_size,
         )
+        scorer = factory if dec_cls.scorer_factory else factory()
     decoder = dec_cls(
         parts.decoder,
         emb_size=cfg.emb_size,

@@ -8,7 +8,6 @@ computes them again.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, Protocol
 
 import torch
@@ -90,20 +89,12 @@ def decode(
 
 
 def reorder(state: Any, index: Tensor, memory_index: Tensor | None) -> Any:
-    """state.reorder(index), without copying the attention memory when it cannot change.
+    """state.reorder(index), without copying the encoder memory when it cannot change.
 
     The K rows of a sentence share identical memory (encoder states, projected keys), and beam
     reordering only permutes rows within a sentence; so memory needs selecting only when
-    sentences leave the batch (memory_index, else None). Copying (N, S, He + A) every step would
-    otherwise cost as much as a good part of the decoder step itself.
+    sentences leave the batch (memory_index set). Copying (N, S, He + A) every step would
+    otherwise cost as much as a good part of the decoder step itself. The state's own class
+    does the work (search never looks inside a state).
     """
-    from nmtkit.models.base import DecoderState
-    from nmtkit.search.ensemble import EnsembleState
-
-    if isinstance(state, EnsembleState):
-        return EnsembleState(tuple(reorder(s, index, memory_index) for s in state.states))
-    if not isinstance(state, DecoderState) or state.memory is None:
-        return state.reorder(index)
-    memory = state.memory if memory_index is None else state.memory.reorder(memory_index)
-    rows = dataclasses.replace(state, memory=None).reorder(index)
-    return dataclasses.replace(rows, memory=memory)
+    return state.reorder(index, keep_memory=memory_index is None)

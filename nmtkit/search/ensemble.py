@@ -16,8 +16,8 @@ class EnsembleState:
 
     states: tuple[Any, ...]
 
-    def reorder(self, index: Tensor) -> EnsembleState:
-        return EnsembleState(tuple(s.reorder(index) for s in self.states))
+    def reorder(self, index: Tensor, *, keep_memory: bool = False) -> EnsembleState:
+        return EnsembleState(tuple(s.reorder(index, keep_memory=keep_memory) for s in self.states))
 
 
 class Ensemble:

@@ -11,6 +11,9 @@ from nmtkit.models.build import ModelConfig, build_model
 from nmtkit.models.seq2seq import Seq2Seq
 
 SRC_V, TGT_V = 23, 19
+TRANSFORMER_OPTS = {
+    "layers": 2, "heads": 2, "ffn_size": 12, "dropout": 0.0, "attention_dropout": 0.0,
+}  # fmt: skip
 
 
 def tiny_config(
@@ -24,9 +27,16 @@ def tiny_config(
     dec: dict[str, Any] | None = None,
     **model: Any,
 ) -> ModelConfig:
-    """Sizes chosen so encoder output (2·6 = 12) differs from the decoder size (10)."""
-    enc_opts = {"cell": cell, "hidden_size": 6, "layers": 2, "dropout": 0.0, **(enc or {})}
-    dec_opts = {"cell": cell, "hidden_size": 10, "layers": 2, "dropout": 0.0, **(dec or {})}
+    """Sizes chosen so encoder output (2·6 = 12; Transformer 8) differs from the decoder size
+    (10) and from the embedding size (7)."""
+    enc_opts = {"cell": cell, "hidden_size": 6, "layers": 2, "dropout": 0.0}
+    if encoder == "transformer":
+        enc_opts = {**TRANSFORMER_OPTS, "model_size": 8}
+    dec_opts = {"cell": cell, "hidden_size": 10, "layers": 2, "dropout": 0.0}
+    if decoder == "transformer":
+        dec_opts = {**TRANSFORMER_OPTS, "model_size": 10}
+    enc_opts.update(enc or {})
+    dec_opts.update(dec or {})
     att_opts = dict(att or {})
     if attention in ("dot", "scaled-dot"):
         att_opts.setdefault("project", True)

@@ -15,11 +15,11 @@ from nmtkit.registry import Registry
 
 
 def test_builtin_components_are_registered():
-    assert ENCODERS.names() == ["rnn"]
+    assert ENCODERS.names() == ["rnn", "transformer"]
     assert set(ATTENTION.names()) >= {
         "dot", "general", "concat", "scaled-dot", "location", "multihead"
     }
-    assert set(DECODERS.names()) >= {"bahdanau", "luong", "plain"}
+    assert set(DECODERS.names()) >= {"bahdanau", "luong", "plain", "transformer"}
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

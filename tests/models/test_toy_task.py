@@ -38,13 +38,21 @@ def toy_batch(
     return src, lengths + 1, tgt_in, tgt_out
 
 
+def family_options(decoder: str) -> dict:
+    """The decoder's size options: RNN decoders by hidden size, the Transformer by its own."""
+    if decoder == "transformer":
+        return {"layers": 2, "model_size": 64, "heads": 4, "ffn_size": 128, "dropout": 0.0,
+                "attention_dropout": 0.0}  # fmt: skip
+    return {"hidden_size": 96, "dropout": 0.0}
+
+
 def train(decoder: str, opts: dict, *, steps: int, seed: int = 0, batch: int = 64) -> Seq2Seq:
     torch.manual_seed(seed)
     cfg = ModelConfig(
         encoder="rnn", attention="concat", decoder=decoder,
         encoder_options={"hidden_size": 48, "layers": 1, "dropout": 0.0},
         attention_options={"attention_size": 48},
-        decoder_options={"hidden_size": 96, "dropout": 0.0, **opts},
+        decoder_options={**family_options(decoder), **opts},
         src_vocab_size=VOCAB, tgt_vocab_size=VOCAB, emb_size=32, emb_dropout=0.0,
     )
     model = build_model(cfg).train()
@@ -87,7 +95,12 @@ def sequence_accuracy(model: Seq2Seq, lo: int = 5, hi: int = 12, n: int = 256) -
     return float(((hyp == tgt_out) | ~real).all(1).float().mean())
 
 
-ATTENTIVE = [v for v in decoder_variants() if DECODERS.entry(v[0]).cls.uses_attention]
+# The RNN decoders' learning check. The Transformer (lr 1e-2 without warm-up is not its recipe,
+# and 200 steps of it cost ~40 s here) is checked by tests/models/test_transformer.py instead.
+ATTENTIVE = [
+    v for v in decoder_variants()
+    if DECODERS.entry(v[0]).cls.uses_attention and v[0] != "transformer"
+]  # fmt: skip
 
 
 @pytest.mark.slow

@@ -8,7 +8,8 @@ import torch
 from torch import Tensor
 
 from nmtkit.data.specials import EOS_ID, PAD_ID
-from nmtkit.models.base import AttentionMemory, DecoderState, EncoderOutput
+from nmtkit.models.base import AttentionMemory, EncoderOutput
+from nmtkit.models.rnn_state import RNNState
 
 
 class FakeModel:
@@ -39,18 +40,18 @@ class FakeModel:
         final = states.sum(1) / src_lengths.unsqueeze(1).float()  # (B, H)
         return EncoderOutput(states=states, final=final, pad_mask=pad_mask, lengths=src_lengths)
 
-    def init_state(self, enc: EncoderOutput) -> DecoderState:
+    def init_state(self, enc: EncoderOutput) -> RNNState:
         memory = AttentionMemory(values=enc.states, pad_mask=enc.pad_mask)
-        return DecoderState(hidden=torch.tanh(enc.final).unsqueeze(0), memory=memory)
+        return RNNState(hidden=torch.tanh(enc.final).unsqueeze(0), memory=memory)
 
-    def decode_step(self, prev: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState, Tensor]:
+    def decode_step(self, prev: Tensor, state: RNNState) -> tuple[Tensor, RNNState, Tensor]:
         h = torch.tanh(state.hidden[0] @ self.w + self.emb[prev])  # (N, H)
         mem = state.memory
         energies = torch.bmm(mem.values, h.unsqueeze(2)).squeeze(2)  # (N, S)
         weights = torch.softmax(energies.masked_fill(mem.pad_mask, float("-inf")), 1)
         ctx = torch.bmm(weights.unsqueeze(1), mem.values).squeeze(1)  # (N, H)
         logits = (h + ctx) @ self.out + self.bias  # (N, V)
-        new = DecoderState(hidden=h.unsqueeze(0), memory=mem)
+        new = RNNState(hidden=h.unsqueeze(0), memory=mem)
         return torch.log_softmax(logits.float(), 1), new, weights
 
 

@@ -6,11 +6,12 @@ import dataclasses
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nmtkit.config import ConfigBase, option
 from nmtkit.models import ATTENTION
-from nmtkit.models.base import AttentionMemory, Scorer
+from nmtkit.models.base import AttentionMemory, Scorer, attention_weights
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -23,9 +24,10 @@ class MultiheadConfig(ConfigBase):
 class MultiheadScorer(Scorer):
     """head_h = softmax(Q_h K_hᵀ / sqrt(A/H)) V_h;  context = W_o [head_1; …; head_H].
 
-    Q = W_q q, K = W_k k, V = W_v k. K and V are projected once per batch in `prepare` and kept
-    side by side in `proj_keys` (B, S, 2A). The weights returned are averaged over heads (for
-    alignment and plots); the context comes from the per-head weights.
+    Q = W_q q, K = W_k k, V = W_v k. K and V are projected once per batch in `prepare`, split
+    into heads (memory.proj_keys and memory.values are (B, H, S, A/H)); `extend` appends
+    positions (the Transformer decoder's self-attention cache). The weights returned are
+    averaged over heads (for alignment and plots); the context comes from the per-head weights.
     """
 
     def __init__(self, config: MultiheadConfig, *, query_size: int, key_size: int) -> None:
@@ -53,8 +55,27 @@ class MultiheadScorer(Scorer):
         return None
 
     def prepare(self, values: Tensor, pad_mask: Tensor) -> AttentionMemory:
-        proj = self.key_value_proj(values)  # (B, S, 2A)
-        return AttentionMemory(values=values, pad_mask=pad_mask, proj_keys=proj)
+        """Per-head keys and values, once per batch: memory.proj_keys and memory.values are
+        (B, H, S, A/H)."""
+        keys, vals = self.key_value_proj(values).chunk(2, dim=-1)  # (B, S, A) each
+        return AttentionMemory(
+            values=self.split_heads(vals), pad_mask=pad_mask, proj_keys=self.split_heads(keys)
+        )
+
+    def extend(
+        self, memory: AttentionMemory | None, values: Tensor, pad_mask: Tensor
+    ) -> AttentionMemory:
+        """Append new positions to a memory (the self-attention key/value cache of incremental
+        decoding): values (B, T', Hk), pad_mask (B, T') → memory over S + T' positions."""
+        new = self.prepare(values, pad_mask)
+        if memory is None:
+            return new
+        assert memory.proj_keys is not None and new.proj_keys is not None
+        return AttentionMemory(
+            values=torch.cat([memory.values, new.values], 2),  # (B, H, S+T', d)
+            pad_mask=torch.cat([memory.pad_mask, new.pad_mask], 1),  # (B, S+T')
+            proj_keys=torch.cat([memory.proj_keys, new.proj_keys], 2),  # (B, H, S+T', d)
+        )
 
     def split_heads(self, x: Tensor) -> Tensor:
         """(B, L, A) → (B, H, L, A/H)."""
@@ -63,20 +84,38 @@ class MultiheadScorer(Scorer):
     def energies(self, query: Tensor, memory: AttentionMemory) -> Tensor:
         """Per-head energies (B, H, T, S)."""
         assert memory.proj_keys is not None
-        size = self.heads * self.head_size
         q = self.split_heads(self.query_proj(query)) / math.sqrt(self.head_size)  # (B, H, T, d)
-        k = self.split_heads(memory.proj_keys[..., :size])  # (B, H, S, d)
-        return torch.matmul(q, k.transpose(-1, -2))  # (B, H, T, S)
+        return torch.matmul(q, memory.proj_keys.transpose(-1, -2))  # (B, H, T, S)
 
-    def forward(self, query: Tensor, memory: AttentionMemory) -> tuple[Tensor, Tensor]:
-        """query (B, T, Hq) → context (B, T, He), head-averaged weights (B, T, S)."""
+    def forward(
+        self,
+        query: Tensor,
+        memory: AttentionMemory,
+        mask: Tensor | None = None,
+        *,
+        need_weights: bool = True,
+    ) -> tuple[Tensor, Tensor | None]:
+        """query (B, T, Hq) → context (B, T, He), head-averaged weights (B, T, S).
+
+        Without need_weights the heads come from torch's fused scaled_dot_product_attention
+        (same masks, same result up to rounding) and the weights are None.
+        """
         assert memory.proj_keys is not None
-        size = self.heads * self.head_size
-        energies = self.energies(query, memory).float()  # (B, H, T, S)
-        energies = energies.masked_fill(memory.pad_mask[:, None, None, :], float("-inf"))
-        weights = torch.softmax(energies, dim=-1)  # (B, H, T, S)
-        v = self.split_heads(memory.proj_keys[..., size:])  # (B, H, S, d)
-        heads = torch.matmul(weights.to(v.dtype), v)  # (B, H, T, d)
+        if need_weights:
+            weights = attention_weights(self.energies(query, memory), memory.pad_mask, mask)
+            mix = F.dropout(weights, self.dropout_p, self.training) if self.dropout_p else weights
+            heads = torch.matmul(mix.to(memory.values.dtype), memory.values)  # (B, H, T, d)
+        else:
+            allowed = ~memory.pad_mask[:, None, None, :]  # (B, 1, 1, S) True = may look
+            if mask is not None:
+                allowed = allowed & ~(mask.unsqueeze(1) if mask.dim() == 3 else mask)
+            q = self.split_heads(self.query_proj(query))  # (B, H, T, d)
+            heads = F.scaled_dot_product_attention(
+                q.to(memory.values.dtype), memory.proj_keys, memory.values, attn_mask=allowed,
+                dropout_p=self.dropout_p if self.training else 0.0,
+            )  # (B, H, T, d)
+            weights = None
         batch, _, steps, _ = heads.shape
-        heads = heads.transpose(1, 2).reshape(batch, steps, size)  # (B, T, A)
-        return self.out_proj(heads), weights.mean(1)  # (B, T, He), (B, T, S)
+        heads = heads.transpose(1, 2).reshape(batch, steps, self.heads * self.head_size)
+        context = self.out_proj(heads)  # (B, T, He)
+        return context, None if weights is None else weights.mean(1)  # (B, T, S)

@@ -15,7 +15,7 @@ from torch import Tensor, nn
 
 from nmtkit.config import ConfigBase, option
 from nmtkit.models import DECODERS
-from nmtkit.models.base import Decoder, DecoderState, EncoderOutput, Scorer
+from nmtkit.models.base import Decoder, EncoderOutput, Scorer
 from nmtkit.models.decoders.rnn_base import (
     RNNDecoderConfig,
     check_rnn_config,
@@ -24,6 +24,7 @@ from nmtkit.models.decoders.rnn_base import (
     rnn_words,
 )
 from nmtkit.models.rnn import StackedCell, to_autocast
+from nmtkit.models.rnn_state import RNNState
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -83,7 +84,7 @@ class BahdanauDecoder(Decoder):
         assert isinstance(config, BahdanauConfig)
         return f"{rnn_words(config)}, attends with s_{{t-1}}, context into the cell"
 
-    def init_state(self, enc: EncoderOutput) -> DecoderState:
+    def init_state(self, enc: EncoderOutput) -> RNNState:
         return initial_state(self.bridge, self.scorer, enc)
 
     def context_weight(self) -> Tensor:
@@ -91,8 +92,8 @@ class BahdanauDecoder(Decoder):
         return to_autocast(self.cell.input_weight(self.emb_size, self.cell.rnn.input_size))
 
     def recur(
-        self, emb_gates: Tensor, context_weight: Tensor, state: DecoderState
-    ) -> tuple[Tensor, Tensor, DecoderState, Tensor]:
+        self, emb_gates: Tensor, context_weight: Tensor, state: RNNState
+    ) -> tuple[Tensor, Tensor, Tensor]:
         """One step given the precomputed embedding gates (B, G·Hd).
 
         Returns s_t (B, Hd), c_t (B, He), new state, weights (B, S).
@@ -103,7 +104,7 @@ class BahdanauDecoder(Decoder):
         context = context.squeeze(1)
         gates = emb_gates + F.linear(context, context_weight)  # (B, G·Hd)
         out, hidden, cell = self.cell.step(gates, state.hidden, state.cell)
-        new_state = DecoderState(hidden=hidden, memory=state.memory, cell=cell)
+        new_state = RNNState(hidden=hidden, memory=state.memory, cell=cell)
         return out, context, new_state, weights.squeeze(1)
 
     def output(self, s: Tensor, context: Tensor, emb: Tensor) -> Tensor:
@@ -111,12 +112,12 @@ class BahdanauDecoder(Decoder):
         deep = torch.tanh(self.deep_output(torch.cat([s, context, emb], dim=-1)))
         return self.dropout(deep)
 
-    def step(self, prev_emb: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState, Tensor]:
+    def step(self, prev_emb: Tensor, state: RNNState) -> tuple[Tensor, Tensor]:
         emb_gates = self.cell.input_gates(prev_emb, 0, self.emb_size)  # (B, G·Hd)
         s, context, state, weights = self.recur(emb_gates, self.context_weight(), state)
         return self.output(s, context, prev_emb), state, weights
 
-    def forward(self, tgt_emb: Tensor, state: DecoderState) -> tuple[Tensor, Tensor]:
+    def forward(self, tgt_emb: Tensor, state: RNNState) -> tuple[Tensor, Tensor]:
         """tgt_emb (B, T, E) → features (B, T, Ho), weights (B, T, S)."""
         emb_gates = self.cell.input_gates(tgt_emb, 0, self.emb_size)  # (B, T, G·Hd)
         context_weight = self.context_weight()

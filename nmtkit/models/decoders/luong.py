@@ -15,7 +15,7 @@ from torch import Tensor, nn
 
 from nmtkit.config import ConfigBase, option
 from nmtkit.models import DECODERS
-from nmtkit.models.base import Decoder, DecoderState, EncoderOutput, Scorer
+from nmtkit.models.base import Decoder, EncoderOutput, Scorer
 from nmtkit.models.decoders.rnn_base import (
     RNNDecoderConfig,
     check_rnn_config,
@@ -24,6 +24,7 @@ from nmtkit.models.decoders.rnn_base import (
     rnn_words,
 )
 from nmtkit.models.rnn import StackedCell, run_rnn, to_autocast
+from nmtkit.models.rnn_state import RNNState
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -85,13 +86,13 @@ class LuongDecoder(Decoder):
         feeding = ", input feeding" if config.input_feeding else ""
         return f"{rnn_words(config)}, attends with h_t{feeding}"
 
-    def init_state(self, enc: EncoderOutput) -> DecoderState:
+    def init_state(self, enc: EncoderOutput) -> RNNState:
         feed = None
         if self.config.input_feeding:
             feed = enc.states.new_zeros(enc.states.size(0), self.config.hidden_size)  # (B, Hd)
         return initial_state(self.bridge, self.scorer, enc, input_feed=feed)
 
-    def attend(self, h: Tensor, state: DecoderState) -> tuple[Tensor, Tensor]:
+    def attend(self, h: Tensor, state: RNNState) -> tuple[Tensor, Tensor]:
         """h (B, T, Hd) → features h~ (B, T, Hd) (after dropout), weights (B, T, S)."""
         assert state.memory is not None
         context, weights = self.scorer(h, state.memory)  # (B, T, He), (B, T, S)
@@ -103,18 +104,18 @@ class LuongDecoder(Decoder):
         return to_autocast(self.cell.input_weight(self.emb_size, self.cell.rnn.input_size))
 
     def recur(
-        self, emb_gates: Tensor, feed_weight: Tensor, state: DecoderState
-    ) -> tuple[Tensor, DecoderState, Tensor]:
+        self, emb_gates: Tensor, feed_weight: Tensor, state: RNNState
+    ) -> tuple[Tensor, Tensor]:
         """Input-feeding step from precomputed embedding gates (B, G·Hd)."""
         assert state.input_feed is not None
         gates = emb_gates + F.linear(state.input_feed, feed_weight)  # (B, G·Hd)
         out, hidden, cell = self.cell.step(gates, state.hidden, state.cell)  # (B, Hd)
         feat, weights = self.attend(out.unsqueeze(1), state)  # (B, 1, Hd), (B, 1, S)
         feat = feat.squeeze(1)
-        new_state = DecoderState(hidden=hidden, memory=state.memory, cell=cell, input_feed=feat)
+        new_state = RNNState(hidden=hidden, memory=state.memory, cell=cell, input_feed=feat)
         return feat, new_state, weights.squeeze(1)
 
-    def run_rnn(self, emb: Tensor, state: DecoderState) -> tuple[Tensor, Tensor, Tensor | None]:
+    def run_rnn(self, emb: Tensor, state: RNNState) -> tuple[Tensor, Tensor, Tensor | None]:
         """Fused RNN over emb (B, T, E) → outputs (B, T, Hd), hidden, cell (L, B, Hd)."""
         hx = state.hidden if state.cell is None else (state.hidden, state.cell)
         out, h_n = run_rnn(self.cell.rnn, emb, hx)
@@ -122,16 +123,16 @@ class LuongDecoder(Decoder):
             return out, h_n[0], h_n[1]
         return out, h_n, None
 
-    def step(self, prev_emb: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState, Tensor]:
+    def step(self, prev_emb: Tensor, state: RNNState) -> tuple[Tensor, Tensor]:
         if self.config.input_feeding:
             emb_gates = self.cell.input_gates(prev_emb, 0, self.emb_size)
             return self.recur(emb_gates, self.feed_weight(), state)
         out, hidden, cell = self.run_rnn(prev_emb.unsqueeze(1), state)  # (B, 1, Hd)
         feat, weights = self.attend(out, state)
-        new_state = DecoderState(hidden=hidden, memory=state.memory, cell=cell)
+        new_state = RNNState(hidden=hidden, memory=state.memory, cell=cell)
         return feat.squeeze(1), new_state, weights.squeeze(1)
 
-    def forward(self, tgt_emb: Tensor, state: DecoderState) -> tuple[Tensor, Tensor]:
+    def forward(self, tgt_emb: Tensor, state: RNNState) -> tuple[Tensor, Tensor]:
         """tgt_emb (B, T, E) → features (B, T, Hd), weights (B, T, S)."""
         if not self.config.input_feeding:
             out, _, _ = self.run_rnn(tgt_emb, state)  # (B, T, Hd)

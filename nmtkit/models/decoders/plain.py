@@ -13,7 +13,7 @@ from torch import Tensor, nn
 
 from nmtkit.config import ConfigBase
 from nmtkit.models import DECODERS
-from nmtkit.models.base import AttentionMemory, Decoder, DecoderState, EncoderOutput, Scorer
+from nmtkit.models.base import AttentionMemory, Decoder, EncoderOutput, Scorer
 from nmtkit.models.decoders.rnn_base import (
     RNNDecoderConfig,
     check_rnn_config,
@@ -21,6 +21,7 @@ from nmtkit.models.decoders.rnn_base import (
     rnn_words,
 )
 from nmtkit.models.rnn import make_rnn, run_rnn
+from nmtkit.models.rnn_state import RNNState
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -62,7 +63,7 @@ class PlainDecoder(Decoder):
         self.output_size = config.hidden_size
 
     @classmethod
-    def query_size(cls, config: ConfigBase) -> int:
+    def query_size(cls, config: ConfigBase, *, emb_size: int) -> int:
         return 0
 
     @classmethod
@@ -77,12 +78,12 @@ class PlainDecoder(Decoder):
         assert isinstance(config, PlainConfig)
         return f"{rnn_words(config)}, no attention"
 
-    def init_state(self, enc: EncoderOutput) -> DecoderState:
+    def init_state(self, enc: EncoderOutput) -> RNNState:
         hidden, cell = self.bridge(enc.final)  # (L, B, Hd)
         memory = AttentionMemory(values=enc.states[:, :, :0], pad_mask=enc.pad_mask)  # (B, S, 0)
-        return DecoderState(hidden=hidden, memory=memory, cell=cell)
+        return RNNState(hidden=hidden, memory=memory, cell=cell)
 
-    def run(self, emb: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState, Tensor]:
+    def run(self, emb: Tensor, state: RNNState) -> tuple[Tensor, Tensor]:
         """emb (B, T, E) → features (B, T, Hd), new state, zero weights (B, T, S)."""
         assert state.memory is not None
         hx = state.hidden if state.cell is None else (state.hidden, state.cell)
@@ -90,13 +91,13 @@ class PlainDecoder(Decoder):
         hidden, cell = h_n if isinstance(h_n, tuple) else (h_n, None)
         pad_mask = state.memory.pad_mask  # (B, S)
         weights = out.new_zeros(emb.size(0), emb.size(1), pad_mask.size(1), dtype=torch.float32)
-        new_state = DecoderState(hidden=hidden, memory=state.memory, cell=cell)
+        new_state = RNNState(hidden=hidden, memory=state.memory, cell=cell)
         return self.dropout(out), new_state, weights
 
-    def step(self, prev_emb: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState, Tensor]:
+    def step(self, prev_emb: Tensor, state: RNNState) -> tuple[Tensor, Tensor]:
         feat, state, weights = self.run(prev_emb.unsqueeze(1), state)
         return feat.squeeze(1), state, weights.squeeze(1)
 
-    def forward(self, tgt_emb: Tensor, state: DecoderState) -> tuple[Tensor, Tensor]:
+    def forward(self, tgt_emb: Tensor, state: RNNState) -> tuple[Tensor, Tensor]:
         feat, _, weights = self.run(tgt_emb, state)
         return feat, weights

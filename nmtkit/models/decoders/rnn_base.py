@@ -7,8 +7,9 @@ import dataclasses
 from torch import Tensor
 
 from nmtkit.config import ConfigBase, option
-from nmtkit.models.base import AttentionMemory, DecoderState, EncoderOutput, Scorer
+from nmtkit.models.base import AttentionMemory, EncoderOutput, Scorer
 from nmtkit.models.rnn import Bridge, BridgeKind, Cell, to_autocast
+from nmtkit.models.rnn_state import RNNState
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -48,7 +49,7 @@ def make_bridge(config: RNNDecoderConfig, enc_final_size: int) -> Bridge:
 
 def initial_state(
     bridge: Bridge, scorer: Scorer | None, enc: EncoderOutput, input_feed: Tensor | None = None
-) -> DecoderState:
+) -> RNNState:
     """Bridge the encoder summary into (hidden, cell) and let the scorer project keys once.
 
     Under autocast the encoder states are cast once here, not at every step's attention.
@@ -57,4 +58,4 @@ def initial_state(
     memory: AttentionMemory | None = None
     if scorer is not None:
         memory = scorer.prepare(to_autocast(enc.states), enc.pad_mask)
-    return DecoderState(hidden=hidden, memory=memory, cell=cell, input_feed=input_feed)
+    return RNNState(hidden=hidden, memory=memory, cell=cell, input_feed=input_feed)

@@ -1,0 +1,141 @@
+"""`transformer` decoder (Vaswani et al. 2017) with incremental decoding.
+
+Each layer: causal self-attention, cross-attention through a registry scorer (one per layer,
+from build.py's scorer factory; `multihead` by default), feed-forward. Teacher-forced training
+runs all T positions at once; `step` keeps per-layer key/value caches, so step t attends over
+t cached positions instead of rerunning the prefix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from torch import Tensor, nn
+
+from nmtkit.config import ConfigBase, option
+from nmtkit.models import DECODERS
+from nmtkit.models.base import AttentionMemory, Decoder, EncoderOutput, ScorerFactory
+from nmtkit.models.rnn import to_autocast
+from nmtkit.models.transformer_layers import (
+    DecoderLayer,
+    InputLayer,
+    TransformerConfig,
+    causal_mask,
+    check_transformer,
+)
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TransformerDecoderConfig(TransformerConfig):
+    alignment_layer: int = option(
+        -2,
+        help="layer whose cross-attention (averaged over heads) is returned for alignments and "
+        "plots; negative counts from the end (-2: the last but one, as fairseq)",
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class TransformerState:
+    """Per-layer caches of a Transformer decoder; rows (N) are dim 0 of every tensor."""
+
+    cross: tuple[AttentionMemory, ...]  # per layer: the scorer's prepared encoder memory
+    cache: tuple[AttentionMemory, ...]  # per layer: self-attention keys/values (N, H, t, d/H)
+    steps: int  # t, positions decoded so far
+
+    def reorder(self, index: Tensor, *, keep_memory: bool = False) -> TransformerState:
+        """index (N',): caches always follow the rows; the encoder memory only when it must."""
+        cross = self.cross if keep_memory else tuple(m.reorder(index) for m in self.cross)
+        return TransformerState(
+            cross=cross, cache=tuple(c.reorder(index) for c in self.cache), steps=self.steps
+        )
+
+
+@DECODERS.register("transformer", config=TransformerDecoderConfig)
+class TransformerDecoder(Decoder):
+    """L × (causal self-attention, cross-attention, feed-forward); features (B, T, d)."""
+
+    scorer_factory = True
+    default_attention = "multihead"
+
+    def __init__(
+        self,
+        config: TransformerDecoderConfig,
+        *,
+        emb_size: int,
+        enc_output_size: int,
+        enc_final_size: int,
+        scorer: ScorerFactory | None,
+    ) -> None:
+        super().__init__()
+        assert callable(scorer), "the transformer decoder needs a scorer factory"
+        self.config = config
+        size = self.output_size = config.size(emb_size)
+        self.input = InputLayer(config, emb_size)
+        self.layers = nn.ModuleList(
+            DecoderLayer(config, size, scorer(), enc_output_size) for _ in range(config.layers)
+        )
+        self.final_norm = nn.LayerNorm(size) if config.norm == "pre" else None
+        self.alignment_layer = config.alignment_layer % config.layers
+
+    @classmethod
+    def attention_defaults(cls, config: ConfigBase, *, emb_size: int) -> dict[str, Any]:
+        """Cross-attention as in Vaswani et al.: the decoder's heads, over the model size."""
+        assert isinstance(config, TransformerDecoderConfig)
+        return {"heads": config.heads, "attention_size": config.size(emb_size)}
+
+    @classmethod
+    def query_size(cls, config: ConfigBase, *, emb_size: int) -> int:
+        assert isinstance(config, TransformerDecoderConfig)
+        return config.size(emb_size)
+
+    @classmethod
+    def check(
+        cls, config: ConfigBase, *, emb_size: int, enc_output_size: int, enc_final_size: int
+    ) -> str | None:
+        assert isinstance(config, TransformerDecoderConfig)
+        reason = check_transformer(config, emb_size, "decoder")
+        if reason is None and not -config.layers <= config.alignment_layer < config.layers:
+            reason = f"decoder alignment layer must be in [-{config.layers}, {config.layers})"
+        return reason
+
+    def init_state(self, enc: EncoderOutput) -> TransformerState:
+        """Each layer's scorer prepares (projects) the encoder states once."""
+        states = to_autocast(enc.states)
+        cross = tuple(layer.cross_attn.prepare(states, enc.pad_mask) for layer in self.layers)
+        return TransformerState(cross=cross, cache=(), steps=0)
+
+    def run(
+        self, emb: Tensor, state: TransformerState
+    ) -> tuple[Tensor, TransformerState, Tensor]:
+        """emb (B, T, E) at positions t..t+T-1 → features (B, T, d), new state, weights (B, T, S)
+        of the alignment layer."""
+        steps = emb.size(1)
+        x = self.input(emb, start=state.steps)  # (B, T, d)
+        causal = None
+        if steps > 1:
+            causal = causal_mask(state.steps + steps, emb.device)[state.steps :]  # (T, t+T)
+        caches, weights = [], None
+        for i, layer in enumerate(self.layers):
+            cache = state.cache[i] if state.cache else None
+            wanted = i == self.alignment_layer
+            x, cache, w = layer(x, cache, state.cross[i], causal, need_weights=wanted)
+            caches.append(cache)
+            weights = w if wanted else weights
+        if self.final_norm is not None:
+            x = self.final_norm(x)
+        assert weights is not None
+        new = TransformerState(cross=state.cross, cache=tuple(caches), steps=state.steps + steps)
+        return x, new, weights
+
+    def step(
+        self, prev_emb: Tensor, state: TransformerState
+    ) -> tuple[Tensor, TransformerState, Tensor]:
+        """prev_emb (N, E) → features (N, d), state with caches one longer, weights (N, S)."""
+        feat, state, weights = self.run(prev_emb.unsqueeze(1), state)
+        return feat.squeeze(1), state, weights.squeeze(1)
+
+    def forward(self, tgt_emb: Tensor, state: TransformerState) -> tuple[Tensor, Tensor]:
+        """Teacher-forced, all positions at once: tgt_emb (B, T, E) → (B, T, d), (B, T, S)."""
+        feat, _, weights = self.run(tgt_emb, state)
+        return feat, weights
