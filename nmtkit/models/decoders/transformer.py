@@ -31,8 +31,14 @@ class TransformerDecoderConfig(TransformerConfig):
     alignment_layer: int = option(
         -2,
         help="layer whose cross-attention (averaged over heads) is returned for alignments and "
-        "plots; negative counts from the end (-2: the last but one, as fairseq)",
+        "plots; negative counts from the end, down to the first layer (-2: the last but one, "
+        "as fairseq; the only one in a one-layer decoder)",
     )
+
+
+def alignment_index(layer: int, layers: int) -> int:
+    """A layer number, negative from the end, as an index in [0, layers)."""
+    return layer if layer >= 0 else max(layers + layer, 0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,7 +82,7 @@ class TransformerDecoder(Decoder):
             DecoderLayer(config, size, scorer(), enc_output_size) for _ in range(config.layers)
         )
         self.final_norm = nn.LayerNorm(size) if config.norm == "pre" else None
-        self.alignment_layer = config.alignment_layer % config.layers
+        self.alignment_layer = alignment_index(config.alignment_layer, config.layers)
 
     @classmethod
     def attention_defaults(cls, config: ConfigBase, *, emb_size: int) -> dict[str, Any]:
@@ -95,8 +101,8 @@ class TransformerDecoder(Decoder):
     ) -> str | None:
         assert isinstance(config, TransformerDecoderConfig)
         reason = check_transformer(config, emb_size, "decoder")
-        if reason is None and not -config.layers <= config.alignment_layer < config.layers:
-            reason = f"decoder alignment layer must be in [-{config.layers}, {config.layers})"
+        if reason is None and config.alignment_layer >= config.layers:
+            reason = f"decoder alignment layer must be < its layers ({config.layers})"
         return reason
 
     def init_state(self, enc: EncoderOutput) -> TransformerState:
