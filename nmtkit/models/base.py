@@ -211,6 +211,10 @@ class Decoder(Described, nn.Module):
     def init_state(self, enc: EncoderOutput) -> DecoderState:
         raise NotImplementedError
 
+    def set_alignment_layer(self, layer: int) -> None:
+        """Decoders that attend in several layers return this layer's weights from now on
+        (negative: from the end); a decoder with one attention has nothing to choose."""
+
     def step(self, prev_emb: Tensor, state: DecoderState) -> tuple[Tensor, DecoderState, Tensor]:
         """prev_emb (B, E) → features (B, Ho), new state, weights (B, S)."""
         raise NotImplementedError

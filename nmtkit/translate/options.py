@@ -44,6 +44,12 @@ class TranslateConfig(ConfigBase):
     plot_attention: str | None = option(
         None, help="Write one attention heatmap PNG per sentence into this directory."
     )
+    alignment_layer: int | None = option(
+        None,
+        help="Transformer decoders: the layer whose cross-attention (mean over heads) feeds "
+        "alignments, JSON, plots and --replace-unk; negative counts from the end (default: "
+        "the checkpoint's, -2 = the last but one).",
+    )
     replace_unk: bool = option(
         False, help="Replace <unk> outputs by the most attended source piece."
     )

@@ -134,6 +134,9 @@ class Translator:
         for path in paths[1:]:
             check_tokenizer(tok, json_field(read_metadata(path), "tokenizer", path), path)
         models = [load_model(p, device, options.precision) for p in paths]
+        if options.alignment_layer is not None:
+            for m in models:
+                m.decoder.set_alignment_layer(options.alignment_layer)
         for path, m in zip(paths, models, strict=True):
             if m.config.tgt_vocab_size != tok.tgt_vocab_size:
                 raise UsageError("model and tokenizer vocabulary sizes differ", file=path)

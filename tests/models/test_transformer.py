@@ -171,3 +171,17 @@ def test_training_mode_fast_attention_equals_the_weights_path():
         slow, weights = scorer(x, memory, causal)
     assert none is None and weights.shape == (3, 5, 5)
     torch.testing.assert_close(fast, slow, atol=1e-6, rtol=1e-5)
+
+
+def test_alignment_layer_defaults_to_the_last_but_one_and_can_be_chosen():
+    model = build("transformer", "multihead", "transformer")  # 2 decoder layers
+    src, lengths, tgt = make_batch([6, 4], tgt_len=4, seed=6)
+    with torch.no_grad():
+        _, default = model(src, lengths, tgt)
+        model.decoder.set_alignment_layer(0)
+        _, first = model(src, lengths, tgt)
+        model.decoder.set_alignment_layer(-1)
+        _, last = model(src, lengths, tgt)
+    assert torch.equal(default, first) and not torch.allclose(first, last)
+    with pytest.raises(UsageError, match="--alignment-layer 2"):
+        model.decoder.set_alignment_layer(2)

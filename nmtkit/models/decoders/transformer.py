@@ -14,6 +14,7 @@ from typing import Any
 from torch import Tensor, nn
 
 from nmtkit.config import ConfigBase, option
+from nmtkit.errors import UsageError
 from nmtkit.models import DECODERS
 from nmtkit.models.base import AttentionMemory, Decoder, EncoderOutput, ScorerFactory
 from nmtkit.models.rnn import to_autocast
@@ -104,6 +105,15 @@ class TransformerDecoder(Decoder):
         if reason is None and config.alignment_layer >= config.layers:
             reason = f"decoder alignment layer must be < its layers ({config.layers})"
         return reason
+
+    def set_alignment_layer(self, layer: int) -> None:
+        layers = len(self.layers)
+        if layer >= layers:
+            raise UsageError(
+                f"--alignment-layer {layer}: the decoder has {layers} layers",
+                fix=f"choose from -{layers} to {layers - 1}",
+            )
+        self.alignment_layer = alignment_index(layer, layers)
 
     def init_state(self, enc: EncoderOutput) -> TransformerState:
         """Each layer's scorer prepares (projects) the encoder states once."""
