@@ -13,7 +13,7 @@ import typer
 def describe() -> list[dict[str, Any]]:
     """One record per component (kind, name, aliases, what aliases imply, help, options with
     flag/type/default/help), then one per architecture (kind "arch": help, what it sets, and
-    the model it resolves to in words)."""
+    the model it resolves to in words), then one per combination (kind "combination")."""
     from nmtkit.config import literal_choices, strip_optional
     from nmtkit.models import ATTENTION, DECODERS, ENCODERS
 
@@ -45,7 +45,41 @@ def describe() -> list[dict[str, Any]]:
                     "options": options,
                 }
             )
-    return rows + describe_architectures()
+    return rows + describe_architectures() + describe_combinations()
+
+
+def describe_combinations() -> list[dict[str, Any]]:
+    """Every encoder x scorer x decoder with default options: buildable, or the one-line reason
+    (a scorer whose sizes do not fit the decoder's query and the encoder's states)."""
+    from nmtkit.models import ATTENTION, DECODERS, ENCODERS
+    from nmtkit.models.build import combination_reason
+
+    rows = []
+    for enc in ENCODERS.names():
+        for dec in DECODERS.names():
+            scorers = ATTENTION.names() if DECODERS.entry(dec).cls.uses_attention else ["-"]
+            for att in scorers:
+                reason = combination_reason(enc, "auto" if att == "-" else att, dec)
+                row = {"encoder": enc, "attention": att, "decoder": dec}
+                rows.append({"kind": "combination", **row, "valid": not reason, "reason": reason})
+    return rows
+
+
+def render_combinations(rows: list[dict[str, Any]]) -> Any:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="valid combinations (default options; ✗ = refused, with the reason)",
+                  show_lines=True)  # fmt: skip
+    for col in ("encoder", "decoder", "scorers"):
+        table.add_column(col, overflow="fold")
+    pairs: dict[tuple[str, str], list[str]] = {}
+    for r in rows:
+        mark = "✓" if r["valid"] else f"✗ ({escape(r['reason'])})"
+        pairs.setdefault((r["encoder"], r["decoder"]), []).append(f"{r['attention']} {mark}")
+    for (enc, dec), cells in pairs.items():
+        table.add_row(enc, dec, "\n".join(cells))
+    return table
 
 
 def describe_architectures() -> list[dict[str, Any]]:
@@ -96,7 +130,7 @@ def render_table(rows: list[dict[str, Any]]) -> None:
     table = Table(title="nmtkit components", show_lines=True)
     for col in ("kind", "name", "aliases", "options (default)"):
         table.add_column(col, overflow="fold")
-    for row in (r for r in rows if r["kind"] != "arch"):
+    for row in (r for r in rows if r["kind"] not in ("arch", "combination")):
         opts = "\n".join(
             f"{o['flag']} {'|'.join(map(str, o['choices'])) if o['choices'] else o['type']}"
             f" ({_fmt_default(o['default'])})"
@@ -118,6 +152,7 @@ def render_table(rows: list[dict[str, Any]]) -> None:
     console = stdout_console()
     console.print(table)
     console.print(archs)
+    console.print(render_combinations([r for r in rows if r["kind"] == "combination"]))
 
 
 def register(app: typer.Typer) -> None:

@@ -67,7 +67,8 @@ def _register_full(app: typer.Typer) -> None:
             None,
             "--attention",
             help=f"Attention scorer: {', '.join(ATTENTION.choices())} "
-            f"(default: {defaults.attention}).{_implications(ATTENTION)}",
+            f"(default: {defaults.attention}, the decoder's own: dot for RNN decoders, "
+            f"multihead for transformer).{_implications(ATTENTION)}",
             rich_help_panel="Architecture",
         ),
         decoder: str | None = typer.Option(

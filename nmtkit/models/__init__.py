@@ -18,4 +18,4 @@ ARCHITECTURES = ArchitectureRegistry()
 
 # the components first, then the architectures (and aliases) that name them
 from nmtkit.models import attention, decoders, encoders  # noqa: E402, F401, I001
-from nmtkit.models import architectures  # noqa: E402, F401
+from nmtkit.models import architectures, transformer_archs  # noqa: E402, F401

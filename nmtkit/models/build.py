@@ -31,7 +31,11 @@ MIN_VOCAB = 4  # pad, unk, bos, eos
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ModelConfig(ConfigBase):
     encoder: str = option("rnn", help="encoder name (see `nmtkit models`)")
-    attention: str = option("dot", help="attention scorer name (ignored by `plain`)")
+    attention: str = option(
+        "auto",
+        help="attention scorer name (ignored by `plain`); auto: the decoder's own default (dot "
+        "for the RNN decoders; multihead over the Transformer decoder's heads and model size)",
+    )
     decoder: str = option("luong", help="decoder name")
     encoder_options: dict[str, Any] = option({}, help="options of the chosen encoder")
     attention_options: dict[str, Any] = option({}, help="options of the chosen scorer")
@@ -152,6 +156,19 @@ def describe_model(cfg: ModelConfig) -> str:
         chain.append(words(ATTENTION, resolved.attention, parts.attention, "scorer"))
     chain.append(words(DECODERS, resolved.decoder, parts.decoder, "decoder"))
     return " → ".join(chain)
+
+
+def combination_reason(encoder: str, attention: str, decoder: str) -> str | None:
+    """Why encoder x attention x decoder cannot be built with every option at its default (None:
+    it can): the table of valid combinations in `nmtkit models`. Allocates nothing."""
+    cfg = ModelConfig(encoder=encoder, attention=attention, decoder=decoder,
+                      src_vocab_size=MIN_VOCAB, tgt_vocab_size=MIN_VOCAB)  # fmt: skip
+    try:
+        check_model_config(cfg)
+    except UsageError as exc:
+        return exc.message.split(": ", 1)[-1] if exc.message.startswith("attention") \
+            else exc.message  # fmt: skip
+    return None
 
 
 def build_model(

@@ -48,6 +48,13 @@ class TransformerConfig(ConfigBase):
         return self.model_size or emb_size
 
 
+def transformer_words(config: TransformerConfig) -> str:
+    """In words, for the model line `nmtkit train` prints: "3 layers, d 256, 4 heads, ..."."""
+    size = config.model_size or "= emb size"
+    return (f"{config.layers} layers, d {size}, {config.heads} heads, ffn "
+            f"{config.ffn_size}, {config.norm}-norm, {config.positions} positions")  # fmt: skip
+
+
 def check_transformer(config: TransformerConfig, emb_size: int, kind: str) -> str | None:
     size = config.size(emb_size)
     if config.layers < 1 or size < 1 or config.ffn_size < 1 or config.max_positions < 1:

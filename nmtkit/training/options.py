@@ -41,6 +41,7 @@ MODEL_FIXED = (
     "decoder_options", "src_vocab_size", "tgt_vocab_size",
 )  # fmt: skip
 RUN, ARCH, FILE, FLAGS = "run", "arch", "file", "flags"
+AUTO_ATTENTION = "auto"  # models.build.AUTO_ATTENTION (not imported here: no torch at flag time)
 CHANGE_RUN = "drop it or give the run's value to continue the run; --force or another " \
     "--save-dir starts a new one"  # fmt: skip
 
@@ -131,13 +132,14 @@ def resolve_options(
     layers, arch = _layers(flags, config, arch, resume_from, table)
     notes: list[str] = []
     names = _expand_selectors(layers, notes)
+    chosen_names = effective_names(names)
     for layer in layers:
-        _expand_cell(layer, names, notes)
+        _expand_cell(layer, chosen_names, notes)
     run = layers[0] if layers[0].kind == RUN else None
     if run is not None:  # other components first: their options' errors would hide that
         chosen = {k: lay for lay in layers for k in SELECTORS if k in lay.values}  # top wins
         _check_same_run(run, {k: names[k] for k in chosen}, chosen, table)
-    merged, source = _merge(layers, names, table)
+    merged, source = _merge(layers, chosen_names, table)
     if run is not None:
         _check_same_run(run, merged, source, table)
         notes.append(_resume_note(run, merged, source))
@@ -226,6 +228,8 @@ def _expand_selectors(layers: list[Layer], notes: list[str]) -> dict[str, str]:
         spelled = {kind: str(layer.values[kind]) for kind in SELECTORS if kind in layer.values}
         for kind, word in spelled.items():
             layer.said[kind] = layer.spell(kind)
+            if kind == "attention" and word == AUTO_ATTENTION:
+                continue  # the decoder's own default scorer, decided once the decoder is known
             try:
                 layer.values[kind] = registries[kind].canonical(word)
             except UsageError as exc:
@@ -233,6 +237,8 @@ def _expand_selectors(layers: list[Layer], notes: list[str]) -> dict[str, str]:
                 raise UsageError(exc.message, file=None if layer.kind == FLAGS else layer.name,
                                  fix=fix) from None  # fmt: skip
         for kind, word in spelled.items():
+            if kind == "attention" and word == AUTO_ATTENTION:
+                continue
             implied = registries[kind].implied(word)
             for other, target in implied.items():
                 if other not in spelled:
@@ -253,6 +259,16 @@ def _expand_selectors(layers: list[Layer], notes: list[str]) -> dict[str, str]:
                 text += f" (with the {names[other]} {NOUNS[other]} given)"
         notes.append(text)
     return names
+
+
+def effective_names(names: dict[str, str]) -> dict[str, str]:
+    """Attention "auto" as the scorer it stands for (the decoder's default), for deciding which
+    options apply; the model config keeps "auto" so the decoder's sizes fill its defaults."""
+    from nmtkit.models import DECODERS
+
+    if names["attention"] != AUTO_ATTENTION:
+        return names
+    return {**names, "attention": DECODERS.entry(names["decoder"]).cls.default_attention}
 
 
 def _expand_cell(layer: Layer, names: dict[str, str], notes: list[str]) -> None:

@@ -24,6 +24,7 @@ from nmtkit.models.transformer_layers import (
     TransformerConfig,
     causal_mask,
     check_transformer,
+    transformer_words,
 )
 
 
@@ -95,6 +96,11 @@ class TransformerDecoder(Decoder):
     def query_size(cls, config: ConfigBase, *, emb_size: int) -> int:
         assert isinstance(config, TransformerDecoderConfig)
         return config.size(emb_size)
+
+    @classmethod
+    def describe(cls, config: ConfigBase) -> str:
+        assert isinstance(config, TransformerDecoderConfig)
+        return transformer_words(config)
 
     @classmethod
     def check(

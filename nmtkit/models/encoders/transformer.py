@@ -7,6 +7,7 @@ import dataclasses
 import torch
 from torch import Tensor, nn
 
+from nmtkit.config import ConfigBase
 from nmtkit.models import ENCODERS
 from nmtkit.models.base import Encoder, EncoderOutput
 from nmtkit.models.transformer_layers import (
@@ -14,6 +15,7 @@ from nmtkit.models.transformer_layers import (
     InputLayer,
     TransformerConfig,
     check_transformer,
+    transformer_words,
 )
 
 
@@ -44,6 +46,11 @@ class TransformerEncoder(Encoder):
     def sizes(cls, config: TransformerEncoderConfig, *, emb_size: int) -> tuple[int, int]:
         size = config.size(emb_size)
         return size, size
+
+    @classmethod
+    def describe(cls, config: ConfigBase) -> str:
+        assert isinstance(config, TransformerEncoderConfig)
+        return transformer_words(config)
 
     @classmethod
     def check(cls, config: TransformerEncoderConfig, *, emb_size: int) -> str | None:

@@ -1,0 +1,48 @@
+"""The named Transformer architectures resolve and build the models their sources describe."""
+
+from __future__ import annotations
+
+import pytest
+
+from nmtkit.models.build import build_model, skip_init
+from nmtkit.training.options import resolve_options
+
+# name: (layers, d, heads, ffn, norm, decoder)
+PUBLISHED = {
+    "transformer-tiny": (3, 256, 4, 1024, "pre", "transformer"),
+    "transformer-base": (6, 512, 8, 2048, "post", "transformer"),
+    "transformer-iwslt": (6, 512, 4, 1024, "post", "transformer"),
+    "transformer-rnn": (3, 256, 4, 1024, "pre", "bahdanau"),
+}
+
+
+def build(arch: str, flags: dict | None = None):
+    resolved = resolve_options(flags=flags or {}, arch=arch, src_vocab=64, tgt_vocab=64)
+    with skip_init():
+        return build_model(resolved.model), resolved
+
+
+@pytest.mark.parametrize("arch", sorted(PUBLISHED))
+def test_transformer_arch_builds_its_published_sizes(arch):
+    layers, size, heads, ffn, norm, decoder = PUBLISHED[arch]
+    model, resolved = build(arch)
+    encoder = model.encoder
+    assert len(encoder.layers) == layers and encoder.output_size == size
+    first = encoder.layers[0]
+    assert first.self_attn.heads == heads and first.ffn.inner.out_features == ffn
+    assert (encoder.final_norm is not None) == (norm == "pre")
+    assert model.config.decoder == decoder
+    if decoder == "transformer":
+        cross = model.decoder.layers[0].cross_attn
+        assert len(model.decoder.layers) == layers and model.config.attention == "multihead"
+        assert cross.heads == heads and cross.heads * cross.head_size == size
+        assert model.generator.out.weight is model.embeddings.tgt.weight  # tied
+    assert resolved.train.lr_schedule == "inverse-sqrt"
+    assert resolved.train.label_smoothing == 0.1
+
+
+def test_flags_override_a_transformer_arch_and_auto_attention_follows():
+    model, _ = build("transformer-tiny", {"decoder-heads": 8, "decoder-layers": 2})
+    assert len(model.decoder.layers) == 2
+    assert model.decoder.layers[0].cross_attn.heads == 8
+    assert model.config.attention_options == {"heads": 8, "attention_size": 256}
