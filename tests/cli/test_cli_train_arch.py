@@ -26,14 +26,19 @@ def nmtkit(argv: list, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, st
     return int(info.value.code or 0), out, err
 
 
+def train(data: Path, save: Path, capsys: pytest.CaptureFixture[str], *flags: str) -> str:
+    """`nmtkit train DATA --save-dir SAVE FLAGS` for one quick update; returns stderr."""
+    code, _, err = nmtkit(["train", data, "--save-dir", save, *flags, *QUICK], capsys)
+    assert code == 0, err
+    return err
+
+
 def test_attention_bahdanau_alone_builds_bahdanaus_model_and_says_so(
     tiny_data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     save = tmp_path / "save"
-    code, _, err = nmtkit(["train", tiny_data_dir, "--save-dir", save, "--attention", "bahdanau",
-                           "--emb-size", "16", "--encoder-hidden-size", "16",
-                           "--decoder-hidden-size", "16", *QUICK], capsys)  # fmt: skip
-    assert code == 0, err
+    err = train(tiny_data_dir, save, capsys, "--attention", "bahdanau", "--emb-size", "16",
+                "--encoder-hidden-size", "16", "--decoder-hidden-size", "16")  # fmt: skip
     assert "--attention bahdanau → concat scorer + bahdanau decoder" in err
     assert ("model: rnn encoder (bi-LSTM 1x16) → concat scorer (additive, A=256) → bahdanau "
             "decoder (LSTM 1x16, attends with s_{t-1}, context into the cell)") in err
@@ -47,10 +52,8 @@ def test_arch_with_overrides(
     tiny_data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     save = tmp_path / "save"
-    code, _, err = nmtkit(["train", tiny_data_dir, "--save-dir", save, "--arch", "luong",
-                           "--encoder-hidden-size", "16", "--decoder-hidden-size", "16",
-                           "--emb-size", "16", "--attention", "dot", *QUICK], capsys)  # fmt: skip
-    assert code == 0, err
+    err = train(tiny_data_dir, save, capsys, "--arch", "luong", "--attention", "dot",
+                "--encoder-hidden-size", "16", "--decoder-hidden-size", "16", "--emb-size", "16")
     meta = read_metadata(save / "checkpoint_last.safetensors")
     model = json.loads(meta["model_config"])
     assert meta["arch"] == "luong"
@@ -72,10 +75,8 @@ def test_plugin_registers_an_architecture_listed_and_trained(
     assert row["kind"] == "arch" and row["sets"]["decoder-hidden-size"] == 256
     assert row["model"].startswith("rnn encoder (bi-GRU 1x128) → concat scorer")
     save = tmp_path / "save"
-    code, _, err = nmtkit(["train", tiny_data_dir, "--save-dir", save, "--user-dir", PLUGIN,
-                           "--arch", "rnnsearch-small", "--decoder-hidden-size", "32",
-                           *QUICK], capsys)  # fmt: skip
-    assert code == 0, err
+    train(tiny_data_dir, save, capsys, "--user-dir", str(PLUGIN), "--arch", "rnnsearch-small",
+          "--decoder-hidden-size", "32")  # fmt: skip
     meta = read_metadata(save / "checkpoint_last.safetensors")
     model = json.loads(meta["model_config"])
     assert meta["arch"] == "rnnsearch-small" and model["emb_size"] == 128

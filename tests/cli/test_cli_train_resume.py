@@ -152,16 +152,21 @@ def test_resume_with_the_same_arch_and_refusal_of_another(
     refused(code, err, "--arch luong (attention general) differs from the run's concat")
 
 
-def test_resume_from_a_trainer_state_without_configs_is_refused(
-    tiny_data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def fake_run(save: Path, progress: Any) -> Path:
+    """A save dir whose trainer state holds `progress` (and one tensor)."""
     import torch
     from safetensors.torch import save_file
 
-    save = tmp_path / "save"
     save.mkdir()
-    meta = {FORMAT_KEY: FORMAT_VERSION, "progress": json.dumps({"model_config": [1, 2]})}
+    meta = {FORMAT_KEY: FORMAT_VERSION, "progress": json.dumps(progress)}
     save_file({"x": torch.zeros(1)}, str(save / STATE_FILE), metadata=meta)
+    return save
+
+
+def test_resume_from_a_trainer_state_without_configs_is_refused(
+    tiny_data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    save = fake_run(tmp_path / "save", {"model_config": [1, 2]})
     code, err = nmtkit(["train", tiny_data_dir, "--save-dir", save, "--resume"], capsys)
     refused(code, err, "trainer state holds no record of the run's options")
 
@@ -169,14 +174,7 @@ def test_resume_from_a_trainer_state_without_configs_is_refused(
 def test_resume_of_a_run_with_an_unloaded_plugin_component_says_how_to_load_it(
     tiny_data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import torch
-    from safetensors.torch import save_file
-
-    save = tmp_path / "save"
-    save.mkdir()
-    progress = {"model_config": {"encoder": "rnn", "attention": "from-a-plugin",
-                                 "decoder": "luong"}, "train_config": {}}  # fmt: skip
-    meta = {FORMAT_KEY: FORMAT_VERSION, "progress": json.dumps(progress)}
-    save_file({"x": torch.zeros(1)}, str(save / STATE_FILE), metadata=meta)
+    model = {"encoder": "rnn", "attention": "from-a-plugin", "decoder": "luong"}
+    save = fake_run(tmp_path / "save", {"model_config": model, "train_config": {}})
     code, err = nmtkit(["train", tiny_data_dir, "--save-dir", save, "--resume"], capsys)
     refused(code, err, "unknown attention 'from-a-plugin'", "--user-dir", STATE_FILE)
