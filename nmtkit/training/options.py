@@ -138,11 +138,12 @@ def resolve_options(
     run = layers[0] if layers[0].kind == RUN else None
     if run is not None:  # other components first: their options' errors would hide that
         chosen = {k: lay for lay in layers for k in SELECTORS if k in lay.values}  # top wins
-        _check_same_run(run, {k: names[k] for k in chosen}, chosen, table)
+        _check_same_run(run, {k: chosen_names[k] for k in chosen}, chosen, table)
     merged, source = _merge(layers, chosen_names, table)
-    if run is not None:
-        _check_same_run(run, merged, source, table)
-        notes.append(_resume_note(run, merged, source))
+    if run is not None:  # compared as built: attention "auto" is the scorer it stands for
+        built = {**merged, **{k: chosen_names[k] for k in SELECTORS if k in merged}}
+        _check_same_run(run, built, source, table)
+        notes.append(_resume_note(run, built, source))
     arch_layer = next((layer for layer in layers if layer.kind == ARCH), None)
     if arch_layer is not None:
         notes.append(_arch_note(arch_layer, source))

@@ -160,3 +160,28 @@ def test_describe_model_words_come_from_each_component():
     r = resolve({"attention": "multihead", "attention-heads": 2})
     assert describe_model(r.model) == ("rnn encoder (bi-LSTM 1x256) → multihead scorer (2 heads, "
                                        "A=256) → luong decoder (LSTM 1x512, attends with h_t)")
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES.names())
+def test_every_architecture_resumes_with_its_own_command(name: str, tmp_path: Path):
+    """The run's stored config is the built (resolved) one: `--attention auto` stored as the
+    scorer it stood for, every option filled in; the same --arch must still match it."""
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    from nmtkit.io.checkpoint import FORMAT_KEY, FORMAT_VERSION
+    from nmtkit.training.state import STATE_FILE
+
+    first = resolve(arch=name)
+    built = check_model_config(first.model, joint_vocab=True)
+    progress = {"model_config": built.to_dict(), "train_config": first.train.to_dict(),
+                "arch": name}  # fmt: skip
+    meta = {FORMAT_KEY: FORMAT_VERSION, "progress": json.dumps(progress)}
+    save_file({"x": torch.zeros(1)}, str(tmp_path / STATE_FILE), metadata=meta)
+    again = resolve_options(flags={"max-steps": 9}, arch=name, resume_from=tmp_path,
+                            src_vocab=100, tgt_vocab=100)  # fmt: skip
+    assert check_model_config(again.model, joint_vocab=True) == built
+    assert again.train.max_steps == 9 and again.arch == name
+    assert not any("changed" in n and "max-steps" not in n for n in again.notes), again.notes
