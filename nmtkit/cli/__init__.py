@@ -6,7 +6,6 @@ and a non-zero exit, so users never see a traceback for their own mistakes.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
@@ -94,11 +93,22 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): not an error; silence the flush at exit.
-        import os
-
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _silence_stdout()
         sys.exit(0)
+    except OSError as exc:
+        from nmtkit.io.atomic import disk_full_errno
+
+        if disk_full_errno(exc) is None:
+            raise
+        error_line(f"cannot write {exc.filename or 'standard output'}: {exc.strerror}")
+        _silence_stdout()
+        sys.exit(1)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the flush at exit cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def console_main() -> None:
@@ -121,6 +131,16 @@ def console_main() -> None:
     if invoked_command(sys.argv[1:]) not in FAST_EXIT:
         sys.exit(code)
     for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):  # closed pipe or stream: nothing to say
+        try:
             stream.flush()
+        except (OSError, ValueError) as exc:  # a closed pipe or stream: nothing to say
+            if stream is sys.stdout and code == 0 and _disk_full(exc):
+                error_line(f"cannot write standard output: {getattr(exc, 'strerror', exc)}")
+                code = 1
     os._exit(code)
+
+
+def _disk_full(exc: BaseException) -> bool:
+    from nmtkit.io.atomic import disk_full_errno
+
+    return disk_full_errno(exc) is not None

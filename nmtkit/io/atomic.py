@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
+import re
+import resource
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -24,6 +27,52 @@ def fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
+TEMP_SUFFIX = ".tmp"
+DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+# safetensors reports a Rust io::Error as text: "... (os error 27)" or "Os { code: 27, ..."
+_RUST_IO_CODE = re.compile(r"\b(?:os error |code: )(\d+)")
+
+
+def disk_full_errno(exc: BaseException) -> int | None:
+    """ENOSPC/EFBIG/EDQUOT behind a failed write (an OSError, or a library's error text)."""
+    if isinstance(exc, OSError):
+        return exc.errno if exc.errno in DISK_FULL else None
+    if isinstance(exc, Exception) and (m := _RUST_IO_CODE.search(str(exc))):
+        code = int(m.group(1))
+        return code if code in DISK_FULL else None
+    return None
+
+
+def full_file(where: Path) -> tuple[Path, int] | None:
+    """After a failed write of file or directory `where`: a file that reached the file size
+    limit (EFBIG), else the newest file if the filesystem is full (ENOSPC); None if neither."""
+    files = [p for p in where.rglob("*") if p.is_file()] if where.is_dir() else [where]
+    files = [p for p in files if p.exists()]
+    if not files:
+        return None
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+    at_limit = [p for p in files if limit != resource.RLIM_INFINITY and p.stat().st_size >= limit]
+    if at_limit:
+        return at_limit[0], errno.EFBIG
+    vfs = os.statvfs(files[0].parent)
+    if vfs.f_bavail * vfs.f_frsize < 1 << 16:  # less than 64 KiB left
+        return max(files, key=lambda p: p.stat().st_mtime), errno.ENOSPC
+    return None
+
+
+def disk_full(path: str | Path, code: int) -> UsageError:
+    return UsageError(
+        f"cannot write: {os.strerror(code)}",
+        file=path,
+        fix="free disk space (or raise the file size limit) and run again; earlier files are kept",
+    )
+
+
+def is_temp_file(name: str) -> bool:
+    """A name made by _temp_beside/atomic_dir: `.{target}.{random}.tmp`."""
+    return name.startswith(".") and name.endswith(TEMP_SUFFIX) and name.count(".") >= 3
+
+
 @contextlib.contextmanager
 def _temp_beside(path: Path) -> Iterator[Path]:
     """A temp file in `path`'s directory; on success fsynced and renamed over `path`.
@@ -31,7 +80,7 @@ def _temp_beside(path: Path) -> Iterator[Path]:
     A crash at any point leaves either the old file or the new one, never a mix.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -40,8 +89,11 @@ def _temp_beside(path: Path) -> Iterator[Path]:
             os.fsync(f.fileno())
         os.replace(tmp, path)
         fsync_dir(path.parent)
-    except BaseException:
+    except BaseException as exc:
+        full = full_file(tmp) if isinstance(exc, Exception) else None
         tmp.unlink(missing_ok=True)
+        if (code := disk_full_errno(exc)) is not None or full is not None:
+            raise disk_full(path, code or full[1]) from None  # type: ignore[index]
         raise
 
 
@@ -75,7 +127,7 @@ def atomic_dir(path: str | Path, *, force: bool = False) -> Iterator[Path]:
             "output directory exists and is not empty", file=path, fix="pass --force to replace it"
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"))
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX))
     try:
         yield tmp
         if path.exists():
@@ -87,8 +139,13 @@ def atomic_dir(path: str | Path, *, force: bool = False) -> Iterator[Path]:
         else:
             os.replace(tmp, path)
         fsync_dir(path.parent)
-    except BaseException:
+    except BaseException as exc:
+        full = full_file(tmp)  # libraries (sentencepiece) may not report a failed write
         shutil.rmtree(tmp, ignore_errors=True)
+        if full is not None or (code := disk_full_errno(exc)) is not None:
+            name, code = full or (Path(getattr(exc, "filename", None) or tmp), code)
+            raise disk_full(path / name.relative_to(tmp) if name.is_relative_to(tmp) else path,
+                            code) from None  # fmt: skip
         raise
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from torch import nn
 
 from nmtkit.errors import UsageError
-from nmtkit.io.atomic import atomic_open
+from nmtkit.io.atomic import atomic_open, is_temp_file
 from nmtkit.io.checkpoint import save_model
 from nmtkit.training.state import STATE_FILE
 
@@ -60,11 +60,22 @@ def prepare_save_dir(save_dir: Path, *, resume: bool, force: bool, write: bool) 
     return None
 
 
+def remove_stale_temp_files(save_dir: Path) -> list[str]:
+    """Temp files a killed trainer left in the save dir (a SIGKILL runs no cleanup). Call only
+    while holding the save dir's lock: then no live writer owns them."""
+    removed = []
+    for path in save_dir.iterdir() if save_dir.is_dir() else []:
+        if is_temp_file(path.name) and path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return sorted(removed)
+
+
 def checkpoint_metadata(
     *, model_config: Any, train_config: Any, tokenizer: dict[str, Any], step: int, epoch: int,
-    arch: str | None = None,
-) -> dict[str, str]:
-    return {
+    arch: str | None = None, run_id: str = "",
+) -> dict[str, str]:  # fmt: skip
+    meta = {
         "model_config": model_config.to_json(),
         "train_config": train_config.to_json(),
         "tokenizer": json.dumps(tokenizer, sort_keys=True),
@@ -72,6 +83,40 @@ def checkpoint_metadata(
         "epoch": str(epoch),
         **({"arch": arch} if arch else {}),
     }
+    if run_id:
+        meta["run_id"] = run_id  # pairs checkpoint_last with its trainer_state (check_pair)
+    return meta
+
+
+def check_pair(save_dir: Path, progress: dict[str, Any]) -> str | None:
+    """checkpoint_last and trainer_state are written one after the other (two renames), so a
+    kill between them leaves checkpoint_last one save ahead. Resuming is still consistent:
+    weights, optimizer and RNG all come from trainer_state, whose step and run id are checked
+    here against checkpoint_last's. Returns a line to show when they differ; refuses files of
+    two different runs."""
+    from nmtkit.io.checkpoint import read_metadata
+
+    last = save_dir / LAST
+    run_id, step = progress.get("run_id") or "", progress.get("step")
+    if not last.is_file() or not run_id:
+        return None  # no checkpoint_last yet, or a state written before run ids existed
+    try:
+        meta = read_metadata(last)
+    except UsageError:
+        return f"{LAST} is unreadable; resuming from {STATE_FILE} (step {step}), which is whole"
+    if meta.get("run_id", run_id) != run_id:
+        raise UsageError(
+            f"{LAST} and {STATE_FILE} belong to different training runs",
+            file=save_dir,
+            fix="restore the run's own files, or pass --force to start a new run",
+        )
+    if meta.get("step") == str(step):
+        return None
+    return (
+        f"{LAST} is at step {meta.get('step')} but {STATE_FILE} at step {step} (the run was "
+        f"stopped between the two writes): resuming from step {step}, whose weights, optimizer "
+        "and RNG state belong together"
+    )
 
 
 def write_checkpoint(save_dir: Path, name: str, model: nn.Module, meta: dict[str, str]) -> Path:

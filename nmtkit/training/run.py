@@ -13,6 +13,7 @@ import os
 import random
 import signal
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -92,6 +93,9 @@ def _run(
             lock.acquire()
         state_path = ckpt.prepare_save_dir(save_dir, resume=resume, force=force,
                                            write=dist.is_main)  # fmt: skip
+        if lock is not None and (stale := ckpt.remove_stale_temp_files(save_dir)):
+            display.message(f"removed {len(stale)} temp file(s) a killed run left: "
+                            f"{', '.join(stale)}")  # fmt: skip
     except UsageError as exc:
         error = exc
     if not D.all_agree(dist, error is None, comm_device(device)):
@@ -148,14 +152,19 @@ def _build(
             scaler.load_state_dict(saved["scaler"])
         fields = {k: saved[k] for k in Progress.__dataclass_fields__ if k in saved}
         progress = Progress(**fields)
+        if note := ckpt.check_pair(save_dir, saved):  # every rank: all raise or none
+            display.message(note, style="yellow")
+        progress.run_id = progress.run_id or uuid.uuid4().hex
         S.restore_rng(tensors, meta["rng"])
         if dist.rank:
             torch.manual_seed(cfg.seed + 7919 * dist.rank + progress.step)
         display.message(f"resuming from step {progress.step} (epoch {progress.epoch + 1})")
         if dist.is_main:
             ckpt.truncate_metrics(save_dir / ckpt.METRICS, progress.step)
-    elif dist.rank:
-        torch.manual_seed(cfg.seed + 7919 * dist.rank)  # different dropout masks per rank
+    else:
+        progress.run_id = uuid.uuid4().hex  # not from torch/random: the seeded RNGs stay as set
+        if dist.rank:
+            torch.manual_seed(cfg.seed + 7919 * dist.rank)  # different dropout masks per rank
     D.broadcast_params(dist, list(model.state_dict().values()))
     metrics = MetricsLog(
         save_dir / ckpt.METRICS if dist.is_main else None,
@@ -221,7 +230,8 @@ def model_summary(model: nn.Module) -> str:
 @contextlib.contextmanager
 def stop_signals(trainer: Trainer) -> Iterator[None]:
     """SIGINT/SIGTERM: finish the current update, write checkpoint_last, stop. A second SIGINT
-    interrupts at once."""
+    interrupts at once. Whatever handlers were found are put back afterwards; a SIGINT found
+    ignored (a background job started by a script, nohup) stays ignored, as Python itself does."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -232,7 +242,10 @@ def stop_signals(trainer: Trainer) -> Iterator[None]:
         trainer.signal_name = signal.Signals(signum).name
         trainer.display.message(f"{trainer.signal_name}: finishing the current step…")
 
-    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    wanted = [signal.SIGTERM]
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        wanted.append(signal.SIGINT)
+    old = {s: signal.signal(s, handler) for s in wanted}
     try:
         yield
     finally:

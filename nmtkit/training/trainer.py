@@ -49,6 +49,7 @@ class Progress:
     bad_validations: int = 0
     last_valid_step: int = -1
     seconds: float = 0.0  # training wall time of all runs up to the last checkpoint
+    run_id: str = ""  # written in checkpoint_last and trainer_state: pairs the two files
 
 
 @dataclasses.dataclass
@@ -360,8 +361,9 @@ class Trainer:
         return improved
 
     def _meta(self) -> dict[str, str]:
+        p = self.progress
         return ckpt.checkpoint_metadata(
-            **self.ckpt_meta, step=self.progress.step, epoch=self.progress.epoch
+            **self.ckpt_meta, step=p.step, epoch=p.epoch, run_id=p.run_id
         )
 
     def _save(self, *, best: bool) -> None:

@@ -86,24 +86,68 @@ def test_crash_during_checkpoint_write_keeps_previous(
     assert read_metadata(save / "checkpoint_last.safetensors")["step"] == "4"
 
 
-def test_sigint_finishes_step_saves_and_explains_resume(
-    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _custom_handler(signum, frame):  # a handler an embedding application might have installed
+    raise AssertionError("nmtkit's handler should be active during training")
+
+
+def _interrupt_during_update(monkeypatch: pytest.MonkeyPatch, signum: int, at: int = 3) -> None:
     from nmtkit.training.data import TrainData
 
     original, calls = TrainData.batch, []
 
-    def batch_then_interrupt(self, ids):
+    def batch_then_signal(self, ids):
         calls.append(1)
-        if len(calls) == 3:  # during update 3
-            os.kill(os.getpid(), signal.SIGINT)
+        if len(calls) == at:  # during update `at`
+            os.kill(os.getpid(), signum)
         return original(self, ids)
 
-    monkeypatch.setattr(TrainData, "batch", batch_then_interrupt)
+    monkeypatch.setattr(TrainData, "batch", batch_then_signal)
+
+
+@pytest.fixture
+def sigint_handler():
+    """Set a known SIGINT handler for the test (the suite may run with SIGINT ignored, e.g. under
+    nohup or `./scripts/test.sh &`), and put back whatever was there after."""
+    before = signal.getsignal(signal.SIGINT)
+
+    def set_handler(handler):
+        signal.signal(signal.SIGINT, handler)
+        return handler
+
+    yield set_handler
+    signal.signal(signal.SIGINT, before)
+
+
+@pytest.mark.parametrize("found", ["default", "custom"])
+def test_sigint_finishes_step_saves_and_explains_resume(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sigint_handler, found: str
+) -> None:
+    handler = sigint_handler(
+        signal.default_int_handler if found == "default" else _custom_handler
+    )
+    _interrupt_during_update(monkeypatch, signal.SIGINT)
     out = train(data_dir, tmp_path / "save", max_steps=50)
     assert "interrupted by SIGINT at step 3" in out and "--resume" in out
     assert read_metadata(tmp_path / "save" / "checkpoint_last.safetensors")["step"] == "3"
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+    assert signal.getsignal(signal.SIGINT) is handler  # exactly the handler found, restored
+
+
+def test_sigint_found_ignored_stays_ignored_and_sigterm_still_stops(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sigint_handler
+) -> None:
+    """A background job (`cmd &` in a script, nohup) inherits SIGINT ignored: a Ctrl-C meant for
+    the foreground must not stop it. SIGTERM still stops it cleanly."""
+    sigint_handler(signal.SIG_IGN)
+    before_term = signal.getsignal(signal.SIGTERM)
+    _interrupt_during_update(monkeypatch, signal.SIGINT)
+    out = train(data_dir, tmp_path / "ignored", max_steps=5, keep_last=0)
+    assert "done: reached --max-steps 5" in out and "interrupted" not in out
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    monkeypatch.undo()
+    _interrupt_during_update(monkeypatch, signal.SIGTERM, at=2)
+    out = train(data_dir, tmp_path / "term", max_steps=50, keep_last=0)
+    assert "interrupted by SIGTERM at step 2" in out
+    assert signal.getsignal(signal.SIGTERM) is before_term
 
 
 def test_nonfinite_loss_skips_updates_then_stops(
