@@ -45,12 +45,12 @@ class ServerProcess:
     @property
     def port(self) -> int:
         with self._seen:
-            ok = self._seen.wait_for(lambda: self._port or self.proc.poll() is not None, 60)
+            ok = self._seen.wait_for(lambda: self._port or self.proc.poll() is not None, 180)
         if not ok or self._port is None:
             raise RuntimeError("server did not start:\n" + "".join(self.lines))
         return self._port
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.request("GET", "/v1/health")[0] == 200:
