@@ -150,6 +150,13 @@ class Scorer(Described, nn.Module):
         """Raw scores: query (B, T, Hq) → (B, T, S)."""
         raise NotImplementedError
 
+    def head_weights(
+        self, query: Tensor, memory: AttentionMemory, mask: Tensor | None = None
+    ) -> Tensor:
+        """Every head's weights (B, H, T, S), float32 (H = 1 for single-head scorers)."""
+        weights = attention_weights(self.energies(query, memory), memory.pad_mask, mask)
+        return weights if weights.dim() == 4 else weights.unsqueeze(1)
+
     def forward(
         self,
         query: Tensor,
@@ -210,6 +217,12 @@ class Decoder(Described, nn.Module):
 
     def init_state(self, enc: EncoderOutput) -> DecoderState:
         raise NotImplementedError
+
+    def attention_heads(self, tgt_emb: Tensor, state: DecoderState) -> Tensor | None:
+        """Teacher-forced cross-attention of every layer and head, (B, L, H, T, S) float32, for
+        inspection (`translate --attention-heads`); None where the decoder has no layers of
+        multi-head attention to show beyond its usual weights."""
+        return None
 
     def set_alignment_layer(self, layer: int) -> None:
         """Decoders that attend in several layers return this layer's weights from now on

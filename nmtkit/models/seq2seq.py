@@ -62,6 +62,12 @@ class Seq2Seq(nn.Module):
         state = self.init_state(self.encode(src, src_lengths))
         return self.decoder(self.embeddings.embed_tgt(tgt_in), state)
 
+    def attention_heads(self, src: Tensor, src_lengths: Tensor, tgt_in: Tensor) -> Tensor | None:
+        """Teacher-forced cross-attention per layer and head (B, L, H, T, S), or None for
+        decoders with a single attention (their weights are what search returns)."""
+        state = self.init_state(self.encode(src, src_lengths))
+        return self.decoder.attention_heads(self.embeddings.embed_tgt(tgt_in), state)
+
     def sampled_forward(
         self, tgt_in: Tensor, state: DecoderState, teacher_forcing: float
     ) -> tuple[Tensor, Tensor]:

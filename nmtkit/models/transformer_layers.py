@@ -190,12 +190,14 @@ class DecoderLayer(nn.Module):
         cross_memory: AttentionMemory,
         causal: Tensor | None,
         need_weights: bool,
+        heads: list[Tensor] | None = None,
     ) -> tuple[Tensor, AttentionMemory, Tensor | None]:
         """x (B, T, d) at positions t0..t0+T-1; cache: self-attention keys/values of positions
         0..t0-1 (None at t0 = 0); causal (T, t0+T) or None when T = 1.
 
         Returns (B, T, d), the cache extended by these positions, cross-attention weights
-        (B, T, S) or None unless need_weights.
+        (B, T, S) or None unless need_weights. `heads`, when given, collects every head's
+        cross-attention weights (B, H, T, S).
         """
         h = self.self_block.inner(x)
         no_pad = torch.zeros(h.shape[:2], dtype=torch.bool, device=h.device)  # (B, T)
@@ -203,6 +205,8 @@ class DecoderLayer(nn.Module):
         context, _ = self.self_attn(h, cache, causal, need_weights=False)
         x = self.self_block.outer(x, context)
         h = self.cross_block.inner(x)
+        if heads is not None:
+            heads.append(self.cross_attn.head_weights(h, cross_memory))
         context, weights = self.cross_attn(h, cross_memory, need_weights=need_weights)
         if self.cross_proj is not None:
             context = self.cross_proj(context)

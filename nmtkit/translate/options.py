@@ -41,6 +41,11 @@ class TranslateConfig(ConfigBase):
     attention_json: str | None = option(
         None, help="Write soft attention matrices with source/target pieces to this JSON file."
     )
+    attention_heads: bool = option(
+        False,
+        help="With --attention-json, also write every decoder layer's cross-attention per head "
+        "(Transformer decoders; recomputed by one teacher-forced pass over the best output).",
+    )
     plot_attention: str | None = option(
         None, help="Write one attention heatmap PNG per sentence into this directory."
     )
@@ -69,3 +74,5 @@ class TranslateConfig(ConfigBase):
             raise UsageError("--max-source-len and --chunk-size must be >= 1")
         if self.alignment_words and not self.alignment:
             raise UsageError("--alignment-words needs --alignment")
+        if self.attention_heads and not self.attention_json:
+            raise UsageError("--attention-heads needs --attention-json FILE")

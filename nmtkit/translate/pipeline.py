@@ -159,6 +159,7 @@ class Formatter:
         attn_json: AttentionJson | None,
     ) -> None:
         self.tok = translator.tokenizer
+        self.translator = translator
         self.search, self.options = search, options
         self.attn_json = attn_json
         self._pieces: Any = None  # sentencepiece processors for --replace-unk (lazy)
@@ -226,6 +227,11 @@ class Formatter:
         src = self.tok.src_pieces(r.src_ids)
         tgt = self.tok.tgt_pieces(h.tokens) if h is not None else []
         record = attention_record(sent_id, src, tgt, None if h is None else h.attention)
+        if self.options.attention_heads and h is not None:
+            heads = self.translator.attention_heads(r.src_ids, h.tokens)  # (L, H, T+1, S+1)
+            if heads is not None:
+                record["heads"] = [[[[round(x, 4) for x in row] for row in head]
+                                    for head in layer] for layer in heads.tolist()]  # fmt: skip
         if self.attn_json is not None:
             self.attn_json.add(record)
         if self.options.plot_attention and h is not None:

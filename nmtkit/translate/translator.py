@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch import Tensor
 
 from nmtkit.errors import UsageError
 from nmtkit.search.config import SearchConfig
@@ -180,6 +181,20 @@ class Translator:
             batch.append(i)
         if batch:
             yield batch
+
+    def attention_heads(self, src_ids: list[int], tokens: list[int]) -> Tensor | None:
+        """Every layer's and head's cross-attention (L, H, T+1, S+1) of one output (with the
+        EOS row and column, as search's weights), or None (RNN decoders, ensembles)."""
+        from nmtkit.data.specials import BOS_ID, EOS_ID
+
+        if not hasattr(self.model, "attention_heads"):
+            return None
+        src = torch.tensor([[*src_ids, EOS_ID]], device=self.device)
+        tgt_in = torch.tensor([[BOS_ID, *tokens]], device=self.device)
+        lengths = torch.tensor([src.size(1)], device=self.device)
+        with torch.inference_mode(), precision_context(self.device, self.options.precision):
+            heads = self.model.attention_heads(src, lengths, tgt_in)
+        return None if heads is None else heads[0].float().cpu()
 
     def decode_batch(self, src_ids: list[list[int]]) -> list[list[Hypothesis]]:
         from nmtkit.data.collate import collate

@@ -101,3 +101,20 @@ def test_transformer_checkpoints_average(runs, tmp_path):
     average_checkpoints(steps[-2:], out)
     _, meta = model_from_checkpoint(out)
     assert json.loads(meta["model_config"])["decoder"] == "transformer"
+
+
+def test_attention_json_holds_every_head_whose_mean_is_the_search_weights(runs, tmp_path):
+    path = runs["transformer-transformer"] / "checkpoint_last.safetensors"
+    out = tmp_path / "attn.json"
+    lines = ["a man rides a bike .", "two dogs play in the snow ."]
+    translate_file(tmp_path, [path], lines, beam=2, max_len_b=6, precision="fp32",
+                   attention_json=str(out), attention_heads=True)  # fmt: skip
+    records = json.loads(out.read_text())
+    assert len(records) == 2
+    for record in records:
+        heads = torch.tensor(record["heads"])  # (L, H, T+1, S+1)
+        rows, cols = len(record["target"]), len(record["source"])
+        assert heads.shape == (1, 2, rows, cols)
+        torch.testing.assert_close(
+            heads[0].mean(0), torch.tensor(record["attention"]), atol=2e-4, rtol=0
+        )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 
 from nmtkit.config import ConfigBase, option
@@ -128,7 +129,7 @@ class TransformerDecoder(Decoder):
         return TransformerState(cross=cross, cache=(), steps=0)
 
     def run(
-        self, emb: Tensor, state: TransformerState
+        self, emb: Tensor, state: TransformerState, heads: list[Tensor] | None = None
     ) -> tuple[Tensor, TransformerState, Tensor]:
         """emb (B, T, E) at positions t..t+T-1 → features (B, T, d), new state, weights (B, T, S)
         of the alignment layer."""
@@ -141,7 +142,7 @@ class TransformerDecoder(Decoder):
         for i, layer in enumerate(self.layers):
             cache = state.cache[i] if state.cache else None
             wanted = i == self.alignment_layer
-            x, cache, w = layer(x, cache, state.cross[i], causal, need_weights=wanted)
+            x, cache, w = layer(x, cache, state.cross[i], causal, wanted, heads)
             caches.append(cache)
             weights = w if wanted else weights
         if self.final_norm is not None:
@@ -156,6 +157,12 @@ class TransformerDecoder(Decoder):
         """prev_emb (N, E) → features (N, d), state with caches one longer, weights (N, S)."""
         feat, state, weights = self.run(prev_emb.unsqueeze(1), state)
         return feat.squeeze(1), state, weights.squeeze(1)
+
+    def attention_heads(self, tgt_emb: Tensor, state: TransformerState) -> Tensor:
+        """(B, L, H, T, S): every layer's cross-attention per head, teacher-forced."""
+        heads: list[Tensor] = []
+        self.run(tgt_emb, state, heads)
+        return torch.stack(heads, 1)
 
     def forward(self, tgt_emb: Tensor, state: TransformerState) -> tuple[Tensor, Tensor]:
         """Teacher-forced, all positions at once: tgt_emb (B, T, E) → (B, T, d), (B, T, S)."""
