@@ -19,6 +19,7 @@ from rich.progress import (
     SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
+    TimeRemainingColumn,
 )
 from rich.table import Table
 
@@ -28,12 +29,13 @@ from nmtkit.data.preprocess_config import PreprocessConfig
 
 
 class RichProgress:
-    """One transient bar per phase on stderr (bytes of the source file read so far)."""
+    """One transient bar per phase on stderr: bytes of the source file read so far, elapsed time
+    and the time left (ETA); a phase without a known total (sentencepiece training) spins."""
 
     def __init__(self, console: Console) -> None:
         self._progress = Progress(
             SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
-            TimeElapsedColumn(), console=console, transient=True,
+            TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True,
             disable=not console.is_terminal,  # no bar in logs and pipes
         )
         self._task: Any = None

@@ -1,51 +1,100 @@
 """Length-bucketed batches, a seeded per-epoch shuffle, and equal-size shards for DDP.
 
-Sentences are sorted by length (source, then target) so a batch holds similar lengths and little
-padding; ties are broken by a seeded permutation so the buckets themselves vary across epochs.
-The batch *order* is then shuffled with ``torch.Generator().manual_seed(seed + epoch)``: the same
-(seed, epoch) always gives the same batches, on every rank and after a resume.
+Pairs are sorted by padded width ``max(src_len, tgt_len) + 1`` (then source, then target length),
+so a batch holds similar lengths and little padding; ties are broken by a seeded permutation so
+the buckets themselves vary across epochs. The batch *order* is then shuffled with
+``torch.Generator().manual_seed(seed + epoch)``: the same (seed, epoch) always gives the same
+batches, on every rank and after a resume.
+
+A plan is held as tensors, never as Python objects per pair: the sorted pair order (N,) int32, the
+batch boundaries in it (nb+1,) int64 and the batch order (nb,) int64 (about 4 bytes per pair).
+A batch's indices become a Python list only when that batch is used.
 """
 
 from __future__ import annotations
+
+from array import array
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
 
 
 def _order(src_lengths: Tensor, tgt_lengths: Tensor, gen: torch.Generator | None) -> Tensor:
-    """Indices sorted by (src length, tgt length); ties in a seeded random order if `gen`."""
+    """(N,) int32 indices sorted by (width, src length, tgt length); ties seeded if `gen`."""
     n = len(src_lengths)
-    idx = torch.randperm(n, generator=gen) if gen is not None else torch.arange(n)  # (N,)
-    idx = idx[torch.sort(tgt_lengths[idx], stable=True).indices]
-    return idx[torch.sort(src_lengths[idx], stable=True).indices]  # (N,)
+    top = int(max(src_lengths.max(), tgt_lengths.max())) + 2 if n else 1
+    key_dtype = torch.int32 if top**3 < 1 << 31 else torch.int64
+    idx = torch.randperm(n, generator=gen, dtype=torch.int32) if gen is not None else None
+    src = (src_lengths if idx is None else src_lengths[idx]).to(key_dtype)  # (N,)
+    tgt = (tgt_lengths if idx is None else tgt_lengths[idx]).to(key_dtype)  # (N,)
+    key = (torch.maximum(src, tgt) + 1) * top  # (N,)
+    key.add_(src).mul_(top).add_(tgt)
+    del src, tgt
+    perm = torch.sort(key, stable=True).indices  # (N,) int64
+    del key
+    if idx is None:
+        return perm.to(torch.int32)
+    return idx[perm]  # (N,) int32
 
 
-def _chunk(
-    order: list[int], cost: list[int], max_tokens: int | None, batch_size: int | None
-) -> list[list[int]]:
-    """Greedy cut of the sorted order: a batch grows while B * max(cost) fits both budgets.
+def _cut(width: Tensor, max_tokens: int | None, batch_size: int | None) -> Tensor:
+    """(nb+1,) int64 batch boundaries over pairs sorted by non-decreasing `width` (N,).
 
-    A single sentence longer than max_tokens still gets its own batch (it cannot be split).
+    Greedy: each batch takes the most following pairs with B * max(width) <= max_tokens and
+    B <= batch_size. Widths are sorted, so max(width) of pairs [i, e) is width[e-1] and the
+    largest e is found by bisection: Python work per batch, not per pair. A single pair wider
+    than max_tokens gets a batch of its own.
     """
-    batches: list[list[int]] = []
-    current: list[int] = []
-    longest = 0
-    for i in order:
-        c = cost[i]
-        new_longest = max(longest, c)
-        too_many = batch_size is not None and len(current) + 1 > batch_size
-        too_big = max_tokens is not None and new_longest * (len(current) + 1) > max_tokens
-        if current and (too_many or too_big):
-            batches.append(current)
-            current, new_longest = [], c
-        current.append(i)
-        longest = new_longest
-    if current:
-        batches.append(current)
-    return batches
+    n = len(width)
+    if max_tokens is None:
+        return torch.arange(0, n + batch_size, batch_size).clamp_(max=n).unique_consecutive()
+    w = array("i", bytes(4 * n))  # Python ints per *batch* below; the widths stay compact
+    if n:
+        torch.frombuffer(w, dtype=torch.int32, count=n).copy_(width)
+    cap = batch_size or n
+    bounds = array("q", [0])
+    i = 0
+    while i < n:
+        lo, hi = i + 1, min(n, i + cap, i + max(1, max_tokens // w[i]))  # e in [lo, hi]
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if w[mid - 1] * (mid - i) <= max_tokens:
+                lo = mid
+            else:
+                hi = mid - 1
+        i = lo
+        bounds.append(i)
+    return torch.frombuffer(bounds, dtype=torch.int64).clone()  # (nb+1,)
 
 
-def make_batches(
+class BatchPlan(Sequence):
+    """An epoch's batches: `plan[j]` is the j-th batch's pair indices (a list of ints).
+
+    Slicing (`plan[rank::world]`) selects batches and gives another plan sharing the order.
+    """
+
+    def __init__(self, order: Tensor, bounds: Tensor, batch_order: Tensor) -> None:
+        self.order = order  # (N,) int32 pair indices, sorted by width
+        self.bounds = bounds  # (nb+1,) int64 batch boundaries in `order`
+        self.batch_order = batch_order  # (nb',) int64 which batches, in which order
+
+    def __len__(self) -> int:
+        return len(self.batch_order)
+
+    def __getitem__(self, j):  # type: ignore[override]
+        if isinstance(j, slice):
+            return BatchPlan(self.order, self.bounds, self.batch_order[j])
+        b = int(self.batch_order[j])
+        return self.order[int(self.bounds[b]) : int(self.bounds[b + 1])].tolist()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def plan_batches(
     src_lengths: Tensor,
     tgt_lengths: Tensor,
     *,
@@ -54,14 +103,14 @@ def make_batches(
     shuffle: bool = True,
     seed: int = 0,
     epoch: int = 0,
-) -> list[list[int]]:
-    """Batches of sentence indices covering every index exactly once.
+) -> BatchPlan:
+    """Batches of pair indices covering every index exactly once, as a BatchPlan.
 
     Args:
-        src_lengths, tgt_lengths: (N,) piece counts without specials (Split.src_lengths).
+        src_lengths, tgt_lengths: (N,) piece counts without specials, any integer dtype.
         max_tokens: budget of *padded* tokens per batch, B * max(src_len + 1, tgt_len + 1)
             (the +1 is the EOS/BOS that collate adds).
-        batch_size: at most this many sentences per batch. Give one or both budgets.
+        batch_size: at most this many pairs per batch. Give one or both budgets.
         shuffle: randomise tie order and batch order with seed + epoch; else sorted order.
     """
     if max_tokens is None and batch_size is None:
@@ -70,23 +119,34 @@ def make_batches(
         raise ValueError("max_tokens and batch_size must be positive")
     if len(src_lengths) != len(tgt_lengths):
         raise ValueError("src_lengths and tgt_lengths differ in size")
-    src_lengths = torch.as_tensor(src_lengths, dtype=torch.int64)
-    tgt_lengths = torch.as_tensor(tgt_lengths, dtype=torch.int64)
+    src_lengths = torch.as_tensor(src_lengths)
+    tgt_lengths = torch.as_tensor(tgt_lengths)
+    if src_lengths.dtype not in (torch.int16, torch.int32, torch.int64):
+        src_lengths, tgt_lengths = src_lengths.to(torch.int32), tgt_lengths.to(torch.int32)
     gen = torch.Generator().manual_seed(seed + epoch) if shuffle else None
-    order = _order(src_lengths, tgt_lengths, gen)
-    cost = (torch.maximum(src_lengths, tgt_lengths) + 1).tolist()  # (N,) padded width per row
-    batches = _chunk(order.tolist(), cost, max_tokens, batch_size)
-    if gen is not None:
-        batches = [batches[j] for j in torch.randperm(len(batches), generator=gen).tolist()]
-    return batches
+    order = _order(src_lengths, tgt_lengths, gen)  # (N,)
+    width = torch.maximum(src_lengths[order], tgt_lengths[order]).to(torch.int32) + 1  # (N,)
+    bounds = _cut(width, max_tokens, batch_size)
+    nb = len(bounds) - 1
+    batch_order = torch.randperm(nb, generator=gen) if gen is not None else torch.arange(nb)
+    return BatchPlan(order, bounds, batch_order)
 
 
-def shard(batches: list[list[int]], rank: int, world_size: int) -> list[list[int]]:
+def make_batches(
+    src_lengths: Tensor,
+    tgt_lengths: Tensor,
+    **kwargs: object,
+) -> list[list[int]]:
+    """plan_batches as a list of lists (for small splits: validation, scoring, tests)."""
+    return list(plan_batches(src_lengths, tgt_lengths, **kwargs))  # type: ignore[arg-type]
+
+
+def shard(batches: Sequence, rank: int, world_size: int) -> Sequence:
     """This rank's share: batches[rank::world_size] after dropping the remainder.
 
     Every rank gets the same number of batches (DDP all-reduces once per step, so a rank with an
     extra batch would hang); the few dropped batches differ from epoch to epoch because the batch
-    order is shuffled per epoch.
+    order is shuffled per epoch. Works on lists and on BatchPlans.
     """
     if world_size < 1 or not 0 <= rank < world_size:
         raise ValueError(f"bad rank {rank} for world size {world_size}")

@@ -1,12 +1,14 @@
-"""Binarized splits: a flat token array plus offsets per side, in one safetensors file.
+"""Binarized shards: a flat token array plus offsets per side, in one safetensors file.
 
 Layout: ``src_tokens (M,) uintX``, ``src_offsets (N+1,) int64`` and the same for ``tgt``; sentence
 i is ``tokens[offsets[i]:offsets[i+1]]`` (pieces only, no specials). Tokens use the smallest
-unsigned dtype that holds the vocabulary, so a 32k vocab costs 2 bytes per token.
+unsigned dtype that holds the vocabulary, so a 32k vocab costs 2 bytes per token. Files written
+since the sharded format also hold ``src_lengths``/``tgt_lengths (N,)`` in the smallest unsigned
+dtype (2 bytes per sentence below 65,536 pieces), so a reader can batch without touching offsets;
+older files compute them from the offsets.
 
-Reading memory-maps the token arrays (copy-on-write, paged in lazily), so opening a split of any
-size is instant and costs no RAM until sentences are touched; offsets are loaded eagerly (8 bytes
-per sentence) because lengths are needed for batching anyway.
+Reading memory-maps the whole file (copy-on-write, paged in lazily): offsets and tokens stay on
+disk until a sentence is read, so opening a shard of any size is instant and costs no RAM.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from nmtkit.errors import UsageError
 from nmtkit.io.checkpoint import save_tensors
 
 FORMAT = "nmtkit.split.v1"
-_DTYPES = {"U8": torch.uint8, "U16": torch.uint16, "U32": torch.uint32}
+_DTYPES = {"U8": torch.uint8, "U16": torch.uint16, "U32": torch.uint32, "I32": torch.int32,
+           "I64": torch.int64}
 
 
 def token_dtype(vocab_size: int) -> torch.dtype:
@@ -38,23 +41,40 @@ def token_dtype(vocab_size: int) -> torch.dtype:
     return torch.uint32
 
 
-def tokens_tensor(tokens: array, vocab_size: int) -> Tensor:
-    """Flat ids (array of 'I', all < vocab_size) → (M,) tensor of the smallest dtype.
+_TYPECODES = {torch.uint8: "B", torch.uint16: "H", torch.uint32: "I"}
+_ARRAY_DTYPES = {"B": torch.uint8, "H": torch.uint16, "I": torch.int32}
 
-    One vectorised cast straight from the array's buffer: no int64 intermediate (8 B/token).
-    """
-    if not len(tokens):
-        return torch.zeros(0, dtype=token_dtype(vocab_size))
-    return torch.frombuffer(tokens, dtype=torch.int32).to(token_dtype(vocab_size))  # (M,)
+
+def token_typecode(vocab_size: int) -> str:
+    """array typecode of token_dtype(vocab_size): encoders fill arrays of the stored width."""
+    return _TYPECODES[token_dtype(vocab_size)]
+
+
+def array_tensor(values: array, dtype: torch.dtype) -> Tensor:
+    """(M,) tensor of `dtype` from an array of 'B', 'H' or 'I' (a view when widths match)."""
+    if not len(values):
+        return torch.zeros(0, dtype=dtype)
+    view = torch.frombuffer(values, dtype=_ARRAY_DTYPES[values.typecode])  # (M,)
+    return view if view.dtype == dtype else view.to(dtype)
+
+
+def tokens_tensor(tokens: array, vocab_size: int) -> Tensor:
+    """Flat ids (array of 'B'/'H'/'I', all < vocab_size) → (M,) tensor of the smallest dtype."""
+    return array_tensor(tokens, token_dtype(vocab_size))
 
 
 def offsets_tensor(lengths: array) -> Tensor:
     """Sentence lengths (array of 'I') → (N+1,) int64 offsets starting at 0."""
-    lens = torch.frombuffer(lengths, dtype=torch.int32).to(torch.int64) if len(lengths) else None
     offsets = torch.zeros(len(lengths) + 1, dtype=torch.int64)  # (N+1,)
-    if lens is not None:
-        torch.cumsum(lens, 0, out=offsets[1:])
+    if len(lengths):
+        torch.cumsum(array_tensor(lengths, torch.int64), 0, out=offsets[1:])
     return offsets
+
+
+def lengths_tensor(lengths: array) -> Tensor:
+    """Sentence lengths → (N,) uint16, or int32 if a sentence has 65,536 pieces or more."""
+    wide = len(lengths) and max(lengths) >= 1 << 16
+    return array_tensor(lengths, torch.int32 if wide else torch.uint16)
 
 
 def write_split(
@@ -67,10 +87,12 @@ def write_split(
     src_vocab_size: int,
     tgt_vocab_size: int,
 ) -> None:
-    """Write one split; arrays are typecode 'I' (uint32) as filled by preprocess."""
+    """Write one shard; lengths are typecode 'I', tokens 'B'/'H'/'I' as filled by preprocess."""
     tensors = {
         "src_offsets": offsets_tensor(src_lengths),
         "tgt_offsets": offsets_tensor(tgt_lengths),
+        "src_lengths": lengths_tensor(src_lengths),
+        "tgt_lengths": lengths_tensor(tgt_lengths),
         "src_tokens": tokens_tensor(src_tokens, src_vocab_size),
         "tgt_tokens": tokens_tensor(tgt_tokens, tgt_vocab_size),
     }
@@ -106,27 +128,52 @@ class Split:
             start, header = _header(path)
             with open(path, "rb") as raw:
                 self._mmap = mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_COPY)
-            # Offsets as array('q') too: indexing it gives Python ints without a tensor per access.
+            # Offsets as memoryviews of the mapping: indexing gives Python ints without a tensor
+            # per access, and nothing is copied or read before a sentence is.
             self._src_off = self._offsets(header["src_offsets"], start)
             self._tgt_off = self._offsets(header["tgt_offsets"], start)
         except UsageError:
             raise
         except Exception as exc:  # safetensors raises its own error types
             raise UsageError(f"unreadable split file: {exc}", file=path) from None
-        self.src_offsets = torch.frombuffer(self._src_off, dtype=torch.int64)  # (N+1,)
-        self.tgt_offsets = torch.frombuffer(self._tgt_off, dtype=torch.int64)  # (N+1,)
+        self._header = (start, header)
         self._src_tokens = self._view(header["src_tokens"], start)  # (M_src,)
         self._tgt_tokens = self._view(header["tgt_tokens"], start)  # (M_tgt,)
-        if len(self.src_offsets) != len(self.tgt_offsets):
+        if len(self._src_off) != len(self._tgt_off):
             raise UsageError("src and tgt sentence counts differ", file=path)
-        self.src_lengths = self.src_offsets[1:] - self.src_offsets[:-1]  # (N,)
-        self.tgt_lengths = self.tgt_offsets[1:] - self.tgt_offsets[:-1]  # (N,)
 
-    def _offsets(self, info: dict[str, Any], start: int) -> array:
+    def _offsets(self, info: dict[str, Any], start: int) -> memoryview:
         begin, end = info["data_offsets"]
-        if info["dtype"] != "I64" or end - begin < 8:
+        if info["dtype"] != "I64" or end - begin < 8 or (end - begin) % 8:
             raise UsageError("bad offsets in split file", file=self.path)
-        return array("q", self._mmap[start + begin : start + end])
+        raw = memoryview(self._mmap)[start + begin : start + end]
+        return raw.cast("q") if (start + begin) % 8 == 0 else memoryview(array("q", raw))
+
+    @property
+    def src_offsets(self) -> Tensor:
+        """(N+1,) int64, a view of the mapped file."""
+        return torch.frombuffer(self._src_off, dtype=torch.int64)
+
+    @property
+    def tgt_offsets(self) -> Tensor:
+        return torch.frombuffer(self._tgt_off, dtype=torch.int64)
+
+    def lengths(self, side: str) -> Tensor:
+        """(N,) int32 piece counts of `side` ("src"/"tgt"), from the stored compact tensor or
+        (older files) from the offsets."""
+        start, header = self._header
+        if f"{side}_lengths" in header:
+            return self._view(header[f"{side}_lengths"], start).to(torch.int32)  # (N,)
+        offsets = self.src_offsets if side == "src" else self.tgt_offsets
+        return (offsets[1:] - offsets[:-1]).to(torch.int32)  # (N,)
+
+    @property
+    def src_lengths(self) -> Tensor:
+        return self.lengths("src")
+
+    @property
+    def tgt_lengths(self) -> Tensor:
+        return self.lengths("tgt")
 
     def _view(self, info: dict[str, Any], start: int) -> Tensor:
         begin, end = info["data_offsets"]
@@ -137,7 +184,7 @@ class Split:
         return torch.frombuffer(self._mmap, dtype=dtype, count=count, offset=start + begin)
 
     def __len__(self) -> int:
-        return len(self.src_offsets) - 1
+        return len(self._src_off) - 1
 
     def src(self, i: int) -> Tensor:
         """Source pieces of sentence i, (L,) int64."""

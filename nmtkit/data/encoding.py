@@ -1,8 +1,8 @@
 """Encode one chunk of raw line pairs: UTF-8 check, cleaning, sentencepiece, train filters.
 
 Runs in the main process or in a worker process (`--workers N`); it returns compact typed arrays
-(4 bytes per token) rather than lists of Python ints, so little is pickled back and the parent's
-memory grows with the number of tokens only.
+in the width the shard stores (2 bytes per token for vocabularies up to 64k) rather than lists of
+Python ints, so little is pickled back and the parent holds at most one shard of them.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ class ChunkEncoder:
     max_len: int = 0
     max_len_ratio: float = 0.0
     invalid: str = "report"
+    src_typecode: str = "I"  # array typecode of the stored token width (binarized.token_typecode)
+    tgt_typecode: str = "I"
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -83,8 +85,8 @@ def _keep_reason(ls: int, lt: int, enc: ChunkEncoder) -> str | None:
 def encode_chunk(enc: ChunkEncoder, job: tuple[int, list[bytes], list[bytes]]) -> ChunkResult:
     """Encode (first line number, src lines, tgt lines); see ChunkEncoder for the policies."""
     first, src_raw, tgt_raw = job
-    res = ChunkResult(src_tokens=array("I"), src_lengths=array("I"),
-                      tgt_tokens=array("I"), tgt_lengths=array("I"))
+    res = ChunkResult(src_tokens=array(enc.src_typecode), src_lengths=array("I"),
+                      tgt_tokens=array(enc.tgt_typecode), tgt_lengths=array("I"))
     src_text = _decode(src_raw, first, "src", enc, res)
     tgt_text = _decode(tgt_raw, first, "tgt", enc, res)
     valid = [s is not None and t is not None for s, t in zip(src_text, tgt_text, strict=True)]

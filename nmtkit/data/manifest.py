@@ -1,7 +1,12 @@
 """manifest.json: what a data directory holds, so readers never have to guess or parse text.
 
-Written last by preprocess (inside the temporary directory), so a data dir with a manifest is a
-complete one. `Manifest.load` refuses a missing, unreadable or newer-format manifest.
+Written last by preprocess (inside the temporary directory, or replaced atomically by
+`preprocess --append`), so a data dir with a manifest is a complete one, and shard files it does
+not list are ignored. `Manifest.load` refuses a missing, unreadable or newer-format manifest.
+
+Format versions: 1 has one file per split (`file`); 2 adds `shards`, the list of a split's files
+with their pair counts. Version 2 is written only when some split has more than one shard, so a
+directory that older nmtkit can read correctly still says 1 (see docs/data-format.md).
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from typing import Any
 from nmtkit.errors import UsageError
 
 MANIFEST_FILE = "manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the newest this nmtkit reads and writes
+SHARDED_VERSION = 2  # first version with `shards`
 
 
 def _required(field: dataclasses.Field) -> bool:
@@ -39,6 +45,13 @@ class SplitStats:
     tgt_max_len: int
     dropped: dict[str, int]
     invalid_replaced: int = 0
+    # Shard files in order, each {"file": name, "sentences": pairs}; empty means one file, `file`.
+    shards: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+    @property
+    def files(self) -> list[str]:
+        """The split's shard files, in pair order."""
+        return [s["file"] for s in self.shards] if self.shards else [self.file]
 
     @property
     def src_mean_len(self) -> float:
@@ -86,6 +99,11 @@ class Manifest:
         base = self.directory if self.directory is not None else Path(".")
         return base / self.splits[name].file
 
+    def split_paths(self, name: str) -> list[Path]:
+        """Paths of all shard files of a split, in pair order."""
+        first = self.split_path(name)  # the check and its error message
+        return [first.parent / f for f in self.splits[name].files]
+
     @property
     def test_splits(self) -> list[str]:
         return [name for name in self.splits if name not in ("train", "valid")]
@@ -96,8 +114,11 @@ class Manifest:
         return out
 
     def save(self, directory: str | Path) -> Path:
+        from nmtkit.io.atomic import atomic_open
+
         path = Path(directory) / MANIFEST_FILE
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        with atomic_open(path) as f:  # readers see the old manifest or the new one, never half
+            f.write(json.dumps(self.to_dict(), indent=2) + "\n")
         return path
 
     @classmethod

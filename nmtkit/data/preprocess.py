@@ -17,7 +17,6 @@ import dataclasses
 import functools
 import multiprocessing
 import os
-from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -25,10 +24,11 @@ from typing import Any, Protocol
 
 from nmtkit import __version__
 from nmtkit.data import specials
-from nmtkit.data.binarized import write_split
-from nmtkit.data.encoding import REASONS, ChunkEncoder, ChunkResult, encode_chunk
-from nmtkit.data.manifest import FORMAT_VERSION, Manifest, SplitStats
+from nmtkit.data.binarized import token_typecode
+from nmtkit.data.encoding import ChunkEncoder, encode_chunk
+from nmtkit.data.manifest import SHARDED_VERSION, Manifest, SplitStats
 from nmtkit.data.preprocess_config import PreprocessConfig
+from nmtkit.data.shard_writer import ShardWriter
 from nmtkit.data.spm_layout import to_nmtkit_layout
 from nmtkit.data.textio import decode_line, find_corpus_file, read_pair_chunks
 from nmtkit.data.tokenizer import SPECIALS, Tokenizer, train_spm
@@ -70,6 +70,10 @@ def run(cfg: PreprocessConfig, progress: Progress | None = None) -> Manifest:
     """Preprocess per `cfg`; returns the written Manifest (directory = cfg.out)."""
     progress = progress or NullProgress()
     check_config(cfg)
+    if cfg.append:
+        from nmtkit.data.append import append
+
+        return append(cfg, progress)
     splits = resolve_splits(cfg)
     out = Path(cfg.out)
     with atomic_dir(out, force=cfg.force) as tmp:
@@ -113,8 +117,10 @@ def check_config(cfg: PreprocessConfig) -> None:
         raise bad(f"--vocab-size {cfg.vocab_size} is too small", "use at least 8")
     if not 0.0 < cfg.character_coverage <= 1.0:
         raise bad("--character-coverage must be in (0, 1]", "e.g. 1.0, or 0.9995 for CJK")
-    if cfg.workers < 1 or cfg.chunk_size < 1 or cfg.input_sentence_size < 0:
-        raise bad("--workers, --chunk-size must be >= 1", "and --input-sentence-size >= 0")
+    if cfg.workers < 1 or cfg.chunk_size < 1 or cfg.shard_size < 1:
+        raise bad("--workers, --chunk-size and --shard-size must be >= 1", "e.g. --workers 2")
+    if cfg.input_sentence_size < 0 or cfg.input_char_limit < 0:
+        raise bad("--input-sentence-size and --input-char-limit must be >= 0", "0 = no limit")
     if cfg.max_len < 0 or (cfg.max_len_ratio and cfg.max_len_ratio < 1.0):
         raise bad("--max-len must be >= 0 and --max-len-ratio 0 or >= 1", "0 turns a filter off")
 
@@ -151,11 +157,11 @@ def scan(
     cfg: PreprocessConfig,
     progress: Progress,
     sinks: tuple[Any, Any] | None = None,
-) -> int:
+) -> tuple[int, int]:
     """Read a split once: line counts and UTF-8 checked; cleaned pairs written to `sinks`.
 
-    Returns the number of pairs written (valid UTF-8 ones)."""
-    written = 0
+    Returns the pairs and characters written (valid UTF-8 pairs only)."""
+    written = chars = 0
     progress.start(f"reading {split.name}", split.src.stat().st_size)
     chunks = read_pair_chunks(split.src, split.tgt, cfg.chunk_size)
     if sinks is not None and split.src.stat().st_size == 0:
@@ -171,9 +177,10 @@ def scan(
                 sinks[0].write(s + "\n")
                 sinks[1].write(t + "\n")
                 written += 1
+                chars += len(s) + len(t)
         progress.update(pos)
     progress.stop()
-    return written
+    return written, chars
 
 
 def make_tokenizer(
@@ -191,17 +198,18 @@ def make_tokenizer(
     else:
         src_txt, tgt_txt = tmp / ".spm_input.src", tmp / ".spm_input.tgt"
         with open(src_txt, "w", encoding="utf-8") as fs, open(tgt_txt, "w", encoding="utf-8") as ft:
-            pairs = scan(train, cfg, progress, sinks=(fs, ft))
+            pairs, chars = scan(train, cfg, progress, sinks=(fs, ft))
         available = pairs if not cfg.joint else 2 * pairs  # per model: one side, or both
-        sample = min(cfg.input_sentence_size or available, available)
+        sample = sample_size(cfg, available, chars / max(1, 2 * pairs))
         source = {"trained": True, "input_sentence_size": cfg.input_sentence_size,
-                  "sentences_sampled": sample, "sentences_available": available}
+                  "input_char_limit": cfg.input_char_limit, "sentences_sampled": sample,
+                  "sentences_available": available}  # fmt: skip
         progress.start(f"training sentencepiece on {sample:,} of {available:,} sentences", 0)
         train_args = dict(
             vocab_size=cfg.vocab_size,
             model_type=cfg.model_type,
             character_coverage=cfg.character_coverage,
-            input_sentence_size=cfg.input_sentence_size,
+            input_sentence_size=sample if sample < available else 0,
             num_threads=os.cpu_count() or 1,
         )
         try:
@@ -222,6 +230,15 @@ def make_tokenizer(
             vocab.unlink()
     tok.copy_to(tmp)
     return Tokenizer.load(tmp), source
+
+
+def sample_size(cfg: PreprocessConfig, available: int, mean_chars: float) -> int:
+    """Sentences sentencepiece samples: --input-sentence-size, also capped by --input-char-limit
+    at the corpus's mean sentence length, at least 1,000 (or all there are)."""
+    sample = min(cfg.input_sentence_size or available, available)
+    if cfg.input_char_limit and mean_chars > 0:
+        sample = min(sample, max(1000, int(cfg.input_char_limit / mean_chars)))
+    return min(sample, available)
 
 
 def train_spm_side(inputs: list[Path], prefix: Path, blame: Path, args: dict[str, Any]) -> Path:
@@ -266,18 +283,23 @@ def windowed_map(pool: Any, fn: Callable, jobs: Iterable, *, window: int) -> Ite
 
 
 def binarize(
-    split: SplitFiles, cfg: PreprocessConfig, tok: Tokenizer, tmp: Path, pmap: Callable,
-    progress: Progress,
+    split: SplitFiles, cfg: PreprocessConfig, tok: Tokenizer, directory: Path, pmap: Callable,
+    progress: Progress, *, first_index: int = 0,
 ) -> SplitStats:
-    """Encode one split chunk by chunk into typed arrays and write {name}.safetensors."""
+    """Encode one split chunk by chunk and stream it into shard files in `directory`."""
     is_train = split.name == "train"
     policy = "report" if not cfg.skip_invalid else ("drop" if is_train else "replace")
     enc = ChunkEncoder(
         src_model=str(tok.src_model), tgt_model=str(tok.tgt_model), filter=is_train,
         max_len=cfg.max_len, max_len_ratio=cfg.max_len_ratio, invalid=policy,
+        src_typecode=token_typecode(tok.src_vocab_size),
+        tgt_typecode=token_typecode(tok.tgt_vocab_size),
     )
-    acc = ChunkResult(src_tokens=array("I"), src_lengths=array("I"),
-                      tgt_tokens=array("I"), tgt_lengths=array("I"))
+    writer = ShardWriter(
+        directory, split.name, first_index=first_index, shard_size=cfg.shard_size,
+        src_vocab_size=tok.src_vocab_size, tgt_vocab_size=tok.tgt_vocab_size,
+        src_typecode=enc.src_typecode, tgt_typecode=enc.tgt_typecode,
+    )  # fmt: skip
     counter = [0]
 
     def jobs() -> Iterator[tuple[int, list[bytes], list[bytes]]]:
@@ -290,53 +312,36 @@ def binarize(
     for res in pmap(functools.partial(encode_chunk, enc), jobs()):
         if res.first_invalid is not None and policy == "report":
             raise invalid_error(split, *res.first_invalid)
-        merge(acc, res)
+        writer.add(res)
     progress.stop()
-    if is_train and not acc.src_lengths:
-        reasons = ", ".join(f"{k} {v}" for k, v in acc.dropped.items() if v) or "empty files"
+    t = writer.totals
+    if is_train and not t["sentences"]:
+        reasons = ", ".join(f"{k} {v}" for k, v in t["dropped"].items() if v) or "empty files"
         raise UsageError(
             f"no training pairs left out of {counter[0]} ({reasons})",
             file=split.src,
             fix="check the files, or relax --max-len / --max-len-ratio",
         )
-    write_split(
-        tmp / f"{split.name}.safetensors",
-        src_tokens=acc.src_tokens, src_lengths=acc.src_lengths,
-        tgt_tokens=acc.tgt_tokens, tgt_lengths=acc.tgt_lengths,
-        src_vocab_size=tok.src_vocab_size, tgt_vocab_size=tok.tgt_vocab_size,
-    )
-    return split_stats(split, acc, read=counter[0], is_train=is_train)
-
-
-def split_stats(split: SplitFiles, acc: ChunkResult, *, read: int, is_train: bool) -> SplitStats:
+    shards = writer.close()
     return SplitStats(
-        file=f"{split.name}.safetensors", sources=[str(split.src), str(split.tgt)],
-        read=read, sentences=len(acc.src_lengths),
-        src_tokens=len(acc.src_tokens), tgt_tokens=len(acc.tgt_tokens),
-        src_unk=acc.src_unk, tgt_unk=acc.tgt_unk,
-        src_max_len=max(acc.src_lengths, default=0), tgt_max_len=max(acc.tgt_lengths, default=0),
-        dropped=dict(acc.dropped) if is_train else {}, invalid_replaced=acc.replaced,
-    )
+        file=shards[0]["file"], sources=[str(split.src), str(split.tgt)], read=counter[0],
+        sentences=t["sentences"], src_tokens=t["src_tokens"], tgt_tokens=t["tgt_tokens"],
+        src_unk=t["src_unk"], tgt_unk=t["tgt_unk"], src_max_len=t["src_max_len"],
+        tgt_max_len=t["tgt_max_len"], dropped=dict(t["dropped"]) if is_train else {},
+        invalid_replaced=t["replaced"], shards=shards,
+    )  # fmt: skip
 
 
-def merge(acc: ChunkResult, res: ChunkResult) -> None:
-    """Append a chunk's arrays and counts to the split's accumulator (arrays: memcpy)."""
-    acc.src_tokens.extend(res.src_tokens)
-    acc.src_lengths.extend(res.src_lengths)
-    acc.tgt_tokens.extend(res.tgt_tokens)
-    acc.tgt_lengths.extend(res.tgt_lengths)
-    acc.src_unk += res.src_unk
-    acc.tgt_unk += res.tgt_unk
-    acc.replaced += res.replaced
-    for reason in REASONS:
-        acc.dropped[reason] += res.dropped[reason]
+def format_version(splits: dict[str, SplitStats]) -> int:
+    """1 while every split is one file (older nmtkit reads it), else the sharded version."""
+    return SHARDED_VERSION if any(len(s.files) > 1 for s in splits.values()) else 1
 
 
 def build_manifest(
     cfg: PreprocessConfig, tok: Tokenizer, stats: dict[str, SplitStats], source: dict[str, Any]
 ) -> Manifest:
     return Manifest(
-        format_version=FORMAT_VERSION,
+        format_version=format_version(stats),
         nmtkit_version=__version__,
         src_lang=cfg.source_lang,
         tgt_lang=cfg.target_lang,

@@ -35,7 +35,11 @@ class PreprocessConfig(ConfigBase):
     )
     character_coverage: float = option(1.0, help="Share of characters the vocabulary covers.")
     input_sentence_size: int = option(
-        1_000_000, help="Sentences sampled to train sentencepiece (0 = all)."
+        1_000_000, help="Sentences sampled (shuffled) to train sentencepiece (0 = all)."
+    )
+    input_char_limit: int = option(
+        30_000_000, help="Also cap that sample at this many characters: sentencepiece's trainer "
+        "needs about 20 bytes per sampled character, so this bounds its memory (0 = no cap)."
     )
     spm_model: str | None = option(
         None,
@@ -53,3 +57,11 @@ class PreprocessConfig(ConfigBase):
         False, help="Drop train pairs with invalid UTF-8 (valid/test: replace bytes with U+FFFD)."
     )
     chunk_size: int = option(10_000, help="Line pairs per encoding chunk.", hidden=True)
+    shard_size: int = option(
+        1_000_000, help="Pairs per shard file of a split; a bigger split is written as several "
+        "shards, and preprocess holds at most one shard in memory."
+    )
+    append: bool = option(
+        False, help="Add --train as new train shards of the existing --out directory, encoded "
+        "with its tokenizer and filters; the manifest is replaced last (atomic)."
+    )

@@ -91,6 +91,10 @@ class TrainConfig(ConfigBase):
     # validation and checkpoints
     validate_every: int = option(0, help="Validate every N updates (and at each epoch end).")
     valid_beam: int = option(1, help="Beam size for validation BLEU; 0 or 1 = greedy.")
+    valid_subset: int = option(
+        0, help="Validate on this many valid pairs, drawn once with --seed (0 = all): for large "
+        "dev sets."
+    )
     early_stopping_metric: Literal["bleu", "loss", "ppl"] = option(
         "bleu", help="Validation metric that picks checkpoint_best and drives early stopping."
     )
@@ -107,7 +111,7 @@ class TrainConfig(ConfigBase):
         positive = ("update_freq", "log_every", "teacher_forcing_steps")
         non_negative = (
             "max_tokens", "batch_size", "warmup_steps", "max_epochs", "max_steps", "validate_every",
-            "valid_beam", "patience", "keep_last", "threads", "lr_patience",
+            "valid_beam", "patience", "keep_last", "threads", "lr_patience", "valid_subset",
         )  # fmt: skip
         for name in positive:
             if getattr(self, name) < 1:

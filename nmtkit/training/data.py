@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
+from torch import Tensor
 
-from nmtkit.data.batching import make_batches, shard
-from nmtkit.data.binarized import Split
+from nmtkit.data.batching import BatchPlan, make_batches, plan_batches, shard
 from nmtkit.data.collate import Batch, collate
+from nmtkit.data.shards import ShardedSplit, open_split
 from nmtkit.training.config import TrainConfig
 from nmtkit.training.distributed import DistInfo
 from nmtkit.training.validate import search_decoder
@@ -18,18 +19,26 @@ from nmtkit.training.validate import search_decoder
 class TrainData:
     """The train split as per-epoch update groups, and the valid split (if any) for validation.
 
-    An epoch plan is a list of updates; each update is `--update-freq` batches of sentence
-    indices. Plans depend only on (seed, epoch), so a resumed run replays the same batches, and
-    with DDP every rank takes its shard of the same plan.
+    An epoch plan is a sequence of updates; each update is `--update-freq` batches of pair
+    indices (global over the train split's shards). Plans depend only on (seed, epoch), so a
+    resumed run replays the same batches from the same update on, and with DDP every rank takes
+    its shard of the same plan. Plans are tensors (`BatchPlan`), a few bytes per pair.
     """
 
     def __init__(self, manifest: Any, tokenizer: Any, cfg: TrainConfig, dist: DistInfo) -> None:
         self.tokenizer = tokenizer
         self.cfg = cfg
         self.dist = dist
-        self.train = Split.open(manifest.split_path("train"))
-        has_valid = "valid" in manifest.splits
-        self.valid = Split.open(manifest.split_path("valid")) if has_valid else None
+        self.train = open_split(manifest, "train")
+        self.valid: ShardedSplit | SubsetSplit | None = None
+        self.valid_note = ""
+        if "valid" in manifest.splits:
+            self.valid = open_split(manifest, "valid")
+            if 0 < cfg.valid_subset < len(self.valid):
+                total = len(self.valid)
+                self.valid = SubsetSplit(self.valid, cfg.valid_subset, seed=cfg.seed)
+                self.valid_note = (f"validating on {cfg.valid_subset:,} of {total:,} valid pairs "
+                                   f"(--valid-subset, drawn with --seed {cfg.seed})")  # fmt: skip
         self.epoch_len = 0
         self._valid_batches: list[Batch] | None = None
         self._references: list[str] | None = None
@@ -39,16 +48,15 @@ class TrainData:
             return {"max_tokens": self.cfg.max_tokens, "batch_size": None}
         return {"max_tokens": None, "batch_size": self.cfg.batch_size}
 
-    def epoch_groups(self, epoch: int) -> list[list[list[int]]]:
+    def epoch_groups(self, epoch: int) -> Updates:
         """This rank's updates for epoch `epoch` (0-based)."""
-        batches = make_batches(
+        batches = plan_batches(
             self.train.src_lengths, self.train.tgt_lengths, **self._budgets(),
             shuffle=True, seed=self.cfg.seed, epoch=epoch,
         )  # fmt: skip
         if self.dist.enabled:
             batches = shard(batches, self.dist.rank, self.dist.world_size)
-        k = self.cfg.update_freq
-        groups = [batches[i : i + k] for i in range(0, len(batches), k)]
+        groups = Updates(batches, self.cfg.update_freq)
         self.epoch_len = len(groups)
         return groups
 
@@ -79,3 +87,45 @@ class TrainData:
 
     def decoder(self, beam: int) -> Callable[[Any, Batch], list[list[int]]]:
         return search_decoder(beam)
+
+
+class Updates(Sequence):
+    """An epoch's updates: `updates[u]` is the list of `k` batches (index lists) of update u."""
+
+    def __init__(self, batches: BatchPlan | Sequence[list[int]], k: int) -> None:
+        self.batches = batches
+        self.k = k
+
+    def __len__(self) -> int:
+        return -(-len(self.batches) // self.k)
+
+    def __getitem__(self, u):  # type: ignore[override]
+        if isinstance(u, slice):
+            return [self[i] for i in range(*u.indices(len(self)))]
+        if not -len(self) <= u < len(self):
+            raise IndexError(u)
+        u %= len(self)
+        end = min(len(self.batches), (u + 1) * self.k)
+        return [self.batches[j] for j in range(u * self.k, end)]
+
+
+class SubsetSplit:
+    """`size` pairs of a split drawn once with `seed` (kept in split order), renumbered 0..size-1
+    so validation's references and hypotheses line up as for a whole split."""
+
+    def __init__(self, split: ShardedSplit, size: int, *, seed: int) -> None:
+        gen = torch.Generator().manual_seed(seed)
+        self.split = split
+        self.indices = torch.randperm(len(split), generator=gen)[:size].sort().values  # (K,)
+        self.src_lengths: Tensor = split.src_lengths[self.indices]  # (K,)
+        self.tgt_lengths: Tensor = split.tgt_lengths[self.indices]  # (K,)
+        self._ids = self.indices.tolist()
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def src(self, i: int) -> Tensor:
+        return self.split.src(self._ids[i])
+
+    def tgt(self, i: int) -> Tensor:
+        return self.split.tgt(self._ids[i])

@@ -111,6 +111,8 @@ def _run(
         display.message(model_summary(trainer.model))
         display.message(f"model config: {trainer.model.config.to_json()}")
         display.message(f"training config: {cfg.to_json()}")
+        if data.valid_note:
+            display.message(data.valid_note)
     try:
         with display, stop_signals(trainer):
             reason = trainer.fit()

@@ -7,7 +7,7 @@ import itertools
 import pytest
 import torch
 
-from nmtkit.data.batching import make_batches, shard
+from nmtkit.data.batching import make_batches, plan_batches, shard
 
 
 def lengths(n: int = 500, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -48,8 +48,43 @@ def test_make_batches_respects_batch_size() -> None:
 def test_make_batches_sorted_by_length_when_not_shuffled() -> None:
     src, tgt = lengths()
     order = [i for b in make_batches(src, tgt, batch_size=16, shuffle=False) for i in b]
-    keys = [(int(src[i]), int(tgt[i])) for i in order]
+    keys = [(max(int(src[i]), int(tgt[i])), int(src[i]), int(tgt[i])) for i in order]
     assert keys == sorted(keys)
+
+
+def reference_greedy(order: list[int], width: list[int], max_tokens: int, cap: int) -> list:
+    """The per-pair greedy loop the tensor plan replaces (independent reference)."""
+    batches: list[list[int]] = []
+    for i in order:
+        if batches:
+            b = batches[-1]
+            wide = max(width[j] for j in [*b, i])
+            if len(b) < cap and wide * (len(b) + 1) <= max_tokens:
+                b.append(i)
+                continue
+        batches.append([i])
+    return batches
+
+
+@pytest.mark.parametrize(("max_tokens", "cap"), [(400, None), (300, 5), (50, None), (1, None)])
+def test_plan_equals_per_pair_greedy_reference(max_tokens: int, cap: int | None) -> None:
+    src, tgt = lengths(700, seed=4)
+    width = (torch.maximum(src, tgt) + 1).tolist()
+    got = make_batches(src.to(torch.int16), tgt.to(torch.int16), max_tokens=max_tokens,
+                       batch_size=cap, shuffle=False)  # fmt: skip
+    order = [i for b in got for i in b]
+    assert got == reference_greedy(order, width, max_tokens, cap or len(order))
+
+
+def test_plan_slices_like_a_list_and_shards_alike() -> None:
+    src, tgt = lengths()
+    plan = plan_batches(src, tgt, max_tokens=300, seed=2, epoch=5)
+    batches = list(plan)
+    assert list(plan[1:7:2]) == batches[1:7:2]
+    for world in (2, 3):
+        for rank in range(world):
+            assert list(shard(plan, rank, world)) == shard(batches, rank, world)
+    assert plan.order.dtype == torch.int32  # compact: no Python objects per pair
 
 
 def test_make_batches_oversized_sentence_gets_own_batch() -> None:
