@@ -114,7 +114,7 @@ def test_append_equals_preprocessing_the_concatenation(
     stats, ref = manifest.splits["train"], Manifest.load(whole).splits["train"]
     for key in ("read", "sentences", "src_tokens", "tgt_tokens", "src_unk", "src_max_len"):
         assert getattr(stats, key) == getattr(ref, key), key
-    assert stats.sources == before.splits["train"].sources + [f"{second}.en", f"{second}.de"]
+    assert stats.sources == [*before.splits["train"].sources, f"{second}.en", f"{second}.de"]
     assert [s["file"] for s in stats.shards][3:] == ["train.00003.safetensors",
                                                      "train.00004.safetensors"]  # fmt: skip
     assert Manifest.load(out) == manifest

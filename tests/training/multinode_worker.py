@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root
 
-from tests.training.conftest import train  # noqa: E402
+from tests.training.conftest import train
 
 if __name__ == "__main__":
     data_dir, save_dir, steps = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])

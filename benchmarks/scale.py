@@ -1,0 +1,171 @@
+"""How nmtkit's costs grow with the corpus: Multi30k-sized training sets 1x, 10x, 100x, 400x.
+
+    .venv/bin/python benchmarks/scale.py [--sizes 1,10,100,400] [--work /tmp/nmtkit-scale]
+        [--workers 1] [--updates 100] [--translate-lines 100000] [--plot scale.png]
+
+The training set of size k is the bundled Multi30k training corpus (29,000 pairs) concatenated k
+times: real sentences, but a repeated corpus (the tokenizer sample and the length distribution
+are those of Multi30k; dedup-sensitive steps would see duplicates). Per size, each command runs
+as its own process and reports wall seconds and its peak RSS (wait4: the main process; with
+--workers N the encoding workers are separate processes, not counted):
+
+- preprocess with tokenizer training (defaults: joint 8k unigram, sampled tokenizer input);
+- preprocess reusing that tokenizer (--spm-model), and the data directory's size;
+- train: seconds from launch to the first update, and peak RSS over --updates updates of a small
+  model (the data pipeline is what grows with the corpus; the model does not);
+- translate --translate-lines lines (greedy) with that model.
+
+Prints a markdown table and writes results.json (and a log-log PNG with --plot, if matplotlib is
+installed). The machine may be shared: compare sizes within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "examples" / "multi30k" / "data"
+SMALL_MODEL = ["--emb-size", "64", "--encoder-hidden-size", "64", "--decoder-hidden-size", "64"]
+
+
+def run(cmd: list[str], *, stdin: Path | None = None, first_line: Path | None = None
+        ) -> dict[str, float]:  # fmt: skip
+    """Run `python -m nmtkit CMD`; wall seconds, peak RSS (MiB) and, if `first_line` is given,
+    seconds from launch until that file has a complete first line (the first logged update)."""
+    start = time.perf_counter()
+    argv = [sys.executable, "-m", "nmtkit", *cmd]
+    first = None
+    with open(stdin or "/dev/null", "rb") as fin:
+        proc = subprocess.Popen(argv, stdin=fin, stdout=subprocess.DEVNULL)
+        while first_line is not None and first is None and proc.poll() is None:
+            if first_line.is_file() and b"\n" in first_line.read_bytes()[:4096]:
+                first = time.perf_counter() - start
+            time.sleep(0.02)
+        _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit(f"failed: {' '.join(argv)}")
+    out = {"wall_s": time.perf_counter() - start, "peak_mib": usage.ru_maxrss / 1024}
+    if first_line is not None:
+        out["first_update_s"] = first if first is not None else out["wall_s"]
+    return out
+
+
+def make_corpus(work: Path, k: int) -> Path:
+    """train.{en,de}: the Multi30k training corpus k times; val.{en,de} as bundled."""
+    directory = work / f"corpus{k}"
+    directory.mkdir(parents=True, exist_ok=True)
+    for lang in ("en", "de"):
+        target = directory / f"train.{lang}"
+        if not target.is_file():
+            text = gzip.decompress((CORPUS / f"train.{lang}.gz").read_bytes())
+            with open(target, "wb") as f:
+                for _ in range(k):
+                    f.write(text)
+        (directory / f"val.{lang}").write_bytes(
+            gzip.decompress((CORPUS / f"val.{lang}.gz").read_bytes()))
+    return directory
+
+
+def dir_mib(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.iterdir()) / 2**20
+
+
+def measure(work: Path, k: int, args: argparse.Namespace) -> dict[str, float]:
+    corpus = make_corpus(work, k)
+    common = ["-s", "en", "-t", "de", "--train", str(corpus / "train"), "--valid",
+              str(corpus / "val"), "--workers", str(args.workers), "--force"]  # fmt: skip
+    row: dict[str, float] = {"k": k, "pairs": 29000 * k}
+    trained = work / f"data{k}-trained"
+    r = run(["preprocess", *common, "--out", str(trained)])
+    row.update(prep_train_s=r["wall_s"], prep_train_mib=r["peak_mib"])
+    reused = work / f"data{k}"
+    r = run(["preprocess", *common, "--out", str(reused), "--spm-model", str(trained)])
+    row.update(prep_reuse_s=r["wall_s"], prep_reuse_mib=r["peak_mib"], dir_mib=dir_mib(reused))
+    save = work / f"model{k}"
+    r = run(["train", str(reused), "--save-dir", str(save), "--force", "--max-steps",
+             str(args.updates), "--log-every", "1", "--validate-every", "0", "--max-epochs", "0",
+             "--keep-last", "0", *SMALL_MODEL], first_line=save / "metrics.jsonl")  # fmt: skip
+    row.update(train_first_update_s=r["first_update_s"], train_s=r["wall_s"],
+               train_mib=r["peak_mib"])  # fmt: skip
+    lines = work / f"input{args.translate_lines}.en"
+    if not lines.is_file():
+        src = (corpus / "train.en").read_bytes().splitlines(keepends=True)
+        lines.write_bytes(b"".join(src[i % len(src)] for i in range(args.translate_lines)))
+    r = run(["translate", "-c", str(save / "checkpoint_last.safetensors"), "--beam", "1"],
+            stdin=lines)  # fmt: skip
+    row.update(translate_s=r["wall_s"], translate_mib=r["peak_mib"])
+    return row
+
+
+COLUMNS = [
+    ("pairs", "{:,.0f}"), ("prep_train_s", "{:.1f}"), ("prep_train_mib", "{:.0f}"),
+    ("prep_reuse_s", "{:.1f}"), ("prep_reuse_mib", "{:.0f}"), ("dir_mib", "{:.1f}"),
+    ("train_first_update_s", "{:.1f}"), ("train_mib", "{:.0f}"), ("translate_s", "{:.1f}"),
+    ("translate_mib", "{:.0f}"),
+]  # fmt: skip
+
+
+def table(rows: list[dict[str, float]]) -> str:
+    head = "| " + " | ".join(c for c, _ in COLUMNS) + " |"
+    lines = [head, "|" + "---|" * len(COLUMNS)]
+    for row in rows:
+        lines.append("| " + " | ".join(f.format(row[c]) for c, f in COLUMNS) + " |")
+    return "\n".join(lines)
+
+
+def plot(rows: list[dict[str, float]], path: Path) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed (pip install 'nmtkit[plot]'): no plot", file=sys.stderr)
+        return
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    pairs = [r["pairs"] for r in rows]
+    for key, label in (("prep_train_s", "preprocess"), ("prep_reuse_s", "preprocess --spm-model"),
+                       ("train_first_update_s", "train: first update")):  # fmt: skip
+        left.loglog(pairs, [r[key] for r in rows], "o-", label=label)
+    for key, label in (("prep_train_mib", "preprocess"), ("prep_reuse_mib", "--spm-model"),
+                       ("train_mib", "train"), ("dir_mib", "data dir size")):  # fmt: skip
+        right.loglog(pairs, [r[key] for r in rows], "o-", label=label)
+    left.set(xlabel="training pairs", ylabel="seconds", title="time")
+    right.set(xlabel="training pairs", ylabel="MiB", title="peak RSS / size")
+    for ax in (left, right):
+        ax.legend(fontsize=8)
+        ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    print(f"plot: {path}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="1,10,100,400", help="multiples of Multi30k's 29k")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/nmtkit-scale"))
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--updates", type=int, default=100)
+    parser.add_argument("--translate-lines", type=int, default=100_000)
+    parser.add_argument("--plot", type=Path, default=None)
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for k in (int(x) for x in args.sizes.split(",")):
+        rows.append(measure(args.work, k, args))
+        print(json.dumps(rows[-1]), flush=True)
+    (args.work / "results.json").write_text(json.dumps(rows, indent=2) + "\n")
+    print(table(rows))
+    if args.plot:
+        plot(rows, args.plot)
+
+
+if __name__ == "__main__":
+    main()
