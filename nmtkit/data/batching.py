@@ -19,23 +19,36 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+_SLICE = 1 << 20
 
-def _order(src_lengths: Tensor, tgt_lengths: Tensor, gen: torch.Generator | None) -> Tensor:
-    """(N,) int32 indices sorted by (width, src length, tgt length); ties seeded if `gen`."""
+
+def _order(
+    src_lengths: Tensor, tgt_lengths: Tensor, gen: torch.Generator | None
+) -> tuple[Tensor, Tensor]:
+    """Pairs sorted by (width, src length, tgt length), ties in a seeded random order if `gen`.
+
+    One stable sort of int64 keys: the length key in the high bits, random bits below it (32,
+    fewer only for sentences of over 1,290 pieces).
+    Returns the order (N,) int32 and the sorted widths (N,) int32 (read back from the keys, so
+    no gather by the order is needed).
+    """
     n = len(src_lengths)
     top = int(max(src_lengths.max(), tgt_lengths.max())) + 2 if n else 1
-    key_dtype = torch.int32 if top**3 < 1 << 31 else torch.int64
-    idx = torch.randperm(n, generator=gen, dtype=torch.int32) if gen is not None else None
-    src = (src_lengths if idx is None else src_lengths[idx]).to(key_dtype)  # (N,)
-    tgt = (tgt_lengths if idx is None else tgt_lengths[idx]).to(key_dtype)  # (N,)
-    key = (torch.maximum(src, tgt) + 1) * top  # (N,)
-    key.add_(src).mul_(top).add_(tgt)
-    del src, tgt
-    perm = torch.sort(key, stable=True).indices  # (N,) int64
+    shift = min(32, 63 - (top**3 - 1).bit_length())  # random bits below the length key
+    key = torch.empty(n, dtype=torch.int64)  # (N,) built in slices: no N-sized temporaries
+    for a in range(0, n, _SLICE):
+        src = src_lengths[a : a + _SLICE].to(torch.int64)
+        tgt = tgt_lengths[a : a + _SLICE].to(torch.int64)
+        part = torch.maximum(src, tgt).add_(1).mul_(top).add_(src).mul_(top).add_(tgt)
+        part.mul_(1 << shift)  # the length key in the high bits
+        if gen is not None:
+            part.add_(torch.randint(0, 1 << shift, (len(part),), generator=gen, dtype=torch.int64))
+        key[a : a + len(part)] = part
+    values, indices = torch.sort(key, stable=True)  # (N,), (N,) int64
     del key
-    if idx is None:
-        return perm.to(torch.int32)
-    return idx[perm]  # (N,) int32
+    width = values.div_((1 << shift) * top * top, rounding_mode="floor").to(torch.int32)  # (N,)
+    del values
+    return indices.to(torch.int32), width
 
 
 def _cut(width: Tensor, max_tokens: int | None, batch_size: int | None) -> Tensor:
@@ -121,12 +134,10 @@ def plan_batches(
         raise ValueError("src_lengths and tgt_lengths differ in size")
     src_lengths = torch.as_tensor(src_lengths)
     tgt_lengths = torch.as_tensor(tgt_lengths)
-    if src_lengths.dtype not in (torch.int16, torch.int32, torch.int64):
-        src_lengths, tgt_lengths = src_lengths.to(torch.int32), tgt_lengths.to(torch.int32)
     gen = torch.Generator().manual_seed(seed + epoch) if shuffle else None
-    order = _order(src_lengths, tgt_lengths, gen)  # (N,)
-    width = torch.maximum(src_lengths[order], tgt_lengths[order]).to(torch.int32) + 1  # (N,)
+    order, width = _order(src_lengths, tgt_lengths, gen)  # (N,), (N,)
     bounds = _cut(width, max_tokens, batch_size)
+    del width
     nb = len(bounds) - 1
     batch_order = torch.randperm(nb, generator=gen) if gen is not None else torch.arange(nb)
     return BatchPlan(order, bounds, batch_order)

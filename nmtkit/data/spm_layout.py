@@ -139,6 +139,8 @@ def relayout(model: bytes, sp: spm.SentencePieceProcessor) -> bytes:
             out += _len_field(2, payload + spec)
         elif number != 1:
             out += raw
+    if not any(number == 2 for number, _, _ in fields):
+        out += _len_field(2, spec)
     return bytes(out)
 
 

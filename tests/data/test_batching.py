@@ -123,3 +123,11 @@ def test_shard_gives_disjoint_equal_shards(world_size: int) -> None:
 def test_shard_rejects_bad_rank() -> None:
     with pytest.raises(ValueError):
         shard([[0]], 2, 2)
+
+
+def test_very_long_sentences_still_batch_and_shuffle() -> None:
+    src = torch.tensor([5000, 3, 40000, 3, 3, 3])
+    tgt = torch.tensor([7000, 3, 2, 3, 3, 3])
+    batches = make_batches(src, tgt, max_tokens=100, seed=1)
+    assert sorted(i for b in batches for i in b) == list(range(6))
+    assert [2] in batches and [0] in batches
