@@ -19,8 +19,9 @@ from typing import Any
 from nmtkit.errors import UsageError
 
 MANIFEST_FILE = "manifest.json"
-FORMAT_VERSION = 2  # the newest this nmtkit reads and writes
-SHARDED_VERSION = 2  # first version with `shards`
+FORMAT_VERSION = 1  # what preprocess writes while every split is one file (compat fixtures)
+SHARDED_VERSION = 2  # written when a split has several shards (fixture: tests/fixtures/sharded_v2)
+NEWEST_VERSION = SHARDED_VERSION  # the newest this nmtkit reads
 
 
 def _required(field: dataclasses.Field) -> bool:
@@ -143,9 +144,9 @@ class Manifest:
             version = int(data["format_version"])
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise UsageError(f"unreadable manifest ({exc})", file=path) from None
-        if version > FORMAT_VERSION:
+        if version > NEWEST_VERSION:
             raise UsageError(
-                f"data format version {version} is newer than this nmtkit reads ({FORMAT_VERSION})",
+                f"data format version {version} is newer than this nmtkit reads ({NEWEST_VERSION})",
                 file=path,
                 fix="upgrade nmtkit or re-run preprocess with this version",
             )

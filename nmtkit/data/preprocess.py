@@ -26,7 +26,7 @@ from nmtkit import __version__
 from nmtkit.data import specials
 from nmtkit.data.binarized import token_typecode
 from nmtkit.data.encoding import ChunkEncoder, encode_chunk
-from nmtkit.data.manifest import SHARDED_VERSION, Manifest, SplitStats
+from nmtkit.data.manifest import FORMAT_VERSION, SHARDED_VERSION, Manifest, SplitStats
 from nmtkit.data.preprocess_config import PreprocessConfig
 from nmtkit.data.shard_writer import ShardWriter
 from nmtkit.data.spm_layout import to_nmtkit_layout
@@ -334,7 +334,7 @@ def binarize(
 
 def format_version(splits: dict[str, SplitStats]) -> int:
     """1 while every split is one file (older nmtkit reads it), else the sharded version."""
-    return SHARDED_VERSION if any(len(s.files) > 1 for s in splits.values()) else 1
+    return SHARDED_VERSION if any(len(s.files) > 1 for s in splits.values()) else FORMAT_VERSION
 
 
 def build_manifest(

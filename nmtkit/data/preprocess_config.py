@@ -39,7 +39,7 @@ class PreprocessConfig(ConfigBase):
     )
     input_char_limit: int = option(
         30_000_000, help="Also cap that sample at this many characters: sentencepiece's trainer "
-        "needs about 20 bytes per sampled character, so this bounds its memory (0 = no cap)."
+        "memory grows with the sampled characters, so this bounds it (0 = no cap)."
     )
     spm_model: str | None = option(
         None,

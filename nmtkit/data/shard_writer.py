@@ -16,7 +16,7 @@ from typing import Any
 from nmtkit.data.binarized import write_split
 from nmtkit.data.encoding import REASONS, ChunkResult
 
-TOKEN_CAP = 1 << 26  # pieces per side and shard: 128 MiB at 2 bytes per piece
+TOKEN_CAP = 1 << 26  # pieces per side and shard, whatever --shard-size says
 
 
 def shard_file(split: str, index: int) -> str:
