@@ -65,6 +65,7 @@ def chain(data: Path, work: Path, reference: Path, kills: int, steps: int,
                 raise AssertionError("checkpoint_last behind trainer_state")
         except Exception as exc:
             tally["corrupted"] += 1
+            tally["counted"] = tally["kills"]
             print(f"corrupted after a {mode} kill: {exc}", file=sys.stderr)
             return
         resume = True

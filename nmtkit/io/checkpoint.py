@@ -23,6 +23,9 @@ from nmtkit.errors import UsageError
 from nmtkit.io.atomic import atomic_write_with
 
 FORMAT_VERSION = "1"
+_DTYPES = {"F64": "float64", "F32": "float32", "F16": "float16", "BF16": "bfloat16",
+           "I64": "int64", "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8",
+           "BOOL": "bool"}  # safetensors dtype names → torch attribute names
 FORMAT_KEY = "nmtkit.format"
 _PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")  # raw pickle protocol 2+, torch.save zip archive
 
@@ -57,7 +60,7 @@ def read_metadata(path: str | Path) -> dict[str, str]:
         raise UsageError(
             f"not a readable safetensors file ({type(exc).__name__}: {exc})",
             file=path,
-            fix="the file may be truncated; use an earlier checkpoint",
+            fix="the file is truncated, damaged or not a checkpoint; use an earlier checkpoint",
         ) from None
     if FORMAT_KEY not in meta:
         raise UsageError("safetensors file is not an nmtkit checkpoint (no format key)", file=path)
@@ -89,21 +92,65 @@ def save_model(path: str | Path, model: nn.Module, metadata: dict[str, str]) -> 
     atomic_write_with(path, lambda tmp: st_save_model(model, str(tmp), metadata=meta))
 
 
+def check_tensors(path: str | Path, model: nn.Module) -> None:
+    """Compare the file's tensor names, shapes and dtypes (read from its header only, no data)
+    with `model`'s, which may live on the meta device; one line naming the first mismatch."""
+    import torch
+    from safetensors import safe_open
+
+    expected = model.state_dict()
+    with safe_open(str(path), framework="pt") as f:
+        for name in sorted(f.keys()):
+            if name not in expected:
+                raise UsageError(f"weights do not match the architecture: unexpected tensor "
+                                 f"{name!r}", file=path)  # fmt: skip
+            info = f.get_slice(name)
+            shape, want = list(info.get_shape()), expected[name]
+            dtype = getattr(torch, _DTYPES.get(info.get_dtype(), ""), info.get_dtype())
+            # Floating-point weights are stored in float32 whatever precision the model runs in
+            # (translate may build it in bf16 and cast on load); other tensors as they are.
+            need = torch.float32 if want.is_floating_point() else want.dtype
+            if shape != list(want.shape) or dtype != need:
+                raise UsageError(
+                    f"weights do not match the architecture: tensor {name!r} is "
+                    f"{str(dtype).removeprefix('torch.')} {shape}, the model needs "
+                    f"{str(need).removeprefix('torch.')} {list(want.shape)}",
+                    file=path,
+                )
+
+
+def check_finite(path: str | Path, model: nn.Module) -> None:
+    """Refuse NaN/inf weights: such a model translates to garbage without any other sign."""
+    import torch
+
+    for name, tensor in model.state_dict().items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise UsageError(
+                f"tensor {name!r} holds NaN or infinite values",
+                file=path,
+                fix="the run had diverged when this was written; use an earlier checkpoint",
+            )
+
+
 def load_weights(path: str | Path, model: nn.Module, device: str = "cpu") -> None:
-    """Load weights into an already built model; every parameter must match exactly."""
+    """Load weights into an already built model; every parameter must match exactly (names,
+    shapes, dtypes) and be finite."""
     from safetensors.torch import load_model as st_load_model
 
     read_metadata(path)
+    check_tensors(path, model)
     try:
         missing, unexpected = st_load_model(model, str(path), strict=False, device=device)
     except Exception as exc:
-        raise UsageError(f"cannot load weights ({exc})", file=path) from None
+        message = " ".join(str(exc).split())  # torch's message spans lines
+        raise UsageError(f"cannot load weights ({message})", file=path) from None
     if missing or unexpected:
         raise UsageError(
             f"weights do not match the architecture (missing {sorted(missing)[:3]}, "
             f"unexpected {sorted(unexpected)[:3]})",
             file=path,
         )
+    check_finite(path, model)
 
 
 def save_tensors(path: str | Path, tensors: dict[str, Tensor], metadata: dict[str, str]) -> None:

@@ -14,11 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
 
 from nmtkit.config import ConfigBase, option
 from nmtkit.errors import UsageError
-from nmtkit.io.checkpoint import json_field, load_weights, read_metadata
+from nmtkit.io.checkpoint import check_tensors, json_field, load_weights, read_metadata
 from nmtkit.models import ATTENTION, DECODERS, ENCODERS
 from nmtkit.models.base import Scorer, ScorerFactory
 from nmtkit.models.embeddings import Embeddings, Generator
@@ -225,11 +226,31 @@ def model_from_checkpoint(
     values = json_field(meta, "model_config", path)
     if not isinstance(values, dict):
         raise UsageError("checkpoint metadata field 'model_config' is not an object", file=path)
+    check_components(values, Path(path))
     cfg = ModelConfig.from_dict(values, source=str(path))
+    with torch.device("meta"):  # shapes only: a hostile config cannot make us allocate
+        check_tensors(path, build_model(cfg, source=str(path)))
     with skip_init():
         model = build_model(cfg, source=str(path)).to(device)
     load_weights(path, model, device=device)  # every parameter, or an error
     return model.eval(), meta
+
+
+def check_components(values: dict[str, Any], path: Path) -> None:
+    """A checkpoint naming a component this process does not know: say which, and that a
+    plugin's component needs its --user-dir (which imports, so runs, the plugin's code)."""
+    for kind, registry in (("encoder", ENCODERS), ("attention", ATTENTION),
+                           ("decoder", DECODERS)):  # fmt: skip
+        name = values.get(kind)
+        if isinstance(name, str) and ((name == "auto" and kind == "attention") or name in registry):
+            continue
+        raise UsageError(
+            f"the checkpoint's {kind} {name!r} is not a registered component (known: "
+            f"{', '.join(registry.names())})",
+            file=path,
+            fix="if a plugin provides it, pass --user-dir with the plugin's directory "
+            "(that runs its code: use only code you trust)",
+        )
 
 
 SKIPPED_INITS = (
