@@ -6,10 +6,12 @@ argv for `--user-dir` (as fairseq does) once, before typer parses anything.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import sys
 from pathlib import Path
 
+from nmtkit.config import ConfigBase, option
 from nmtkit.errors import UsageError
 
 ENTRY_POINT_GROUP = "nmtkit.plugins"
@@ -60,10 +62,25 @@ def load_entry_points() -> None:
 
 def load_plugins(argv: list[str]) -> None:
     """Import entry-point plugins and every --user-dir named in argv (idempotent)."""
-    dirs = user_dirs_from_argv(argv)
-    if dirs:
+    load_user_dirs(user_dirs_from_argv(argv))
+    load_entry_points()
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PluginConfig(ConfigBase):
+    """The plugin option of every subcommand that builds or loads a model."""
+
+    user_dir: list[str] = option(
+        [],
+        help="Import this .py file or package first (repeatable), so the components it "
+        "registers can be trained or loaded. It runs that file's code.",
+    )
+
+
+def load_user_dirs(paths: list[str]) -> None:
+    """Import each --user-dir (idempotent: `main()` has usually imported them already)."""
+    if paths:
         import nmtkit.models  # noqa: F401  registries must exist before plugins register
 
-        for d in dirs:
-            import_user_path(d)
-    load_entry_points()
+        for path in paths:
+            import_user_path(path)

@@ -19,7 +19,7 @@ from torch import Tensor
 
 from nmtkit.data.specials import PAD_ID
 from nmtkit.errors import UsageError
-from nmtkit.hardware import bound_onednn_cache
+from nmtkit.hardware import bound_onednn_cache, select_device
 from nmtkit.scoring.config import ModelScoreConfig
 from nmtkit.scoring.textio import read_lines
 
@@ -88,19 +88,10 @@ def score_ids(
 
 def load_model_and_tokenizer(checkpoint: Path, device: torch.device) -> tuple[Seq2Seq, Tokenizer]:
     """The checkpoint's model and the tokenizer saved beside it (refused if it is another one)."""
-    from nmtkit.data.tokenizer import Tokenizer
-    from nmtkit.io.checkpoint import json_field, read_metadata
+    from nmtkit.checkpoint_tokenizer import tokenizer_for
     from nmtkit.models.build import model_from_checkpoint
 
-    meta = read_metadata(checkpoint)  # clear errors before any tensor is allocated
-    tokenizer = Tokenizer.load(checkpoint.parent)
-    identity = json_field(meta, "tokenizer", checkpoint)
-    if isinstance(identity, dict) and not tokenizer.matches(identity):
-        raise UsageError(
-            "the tokenizer in this directory is not the one the model was trained with",
-            file=checkpoint.parent,
-            fix="copy the training data directory's tokenizer.json and spm model(s) here",
-        )
+    tokenizer = tokenizer_for([checkpoint])  # clear errors before any tensor is allocated
     model, _ = model_from_checkpoint(checkpoint, device=str(device))
     return model, tokenizer
 
@@ -119,22 +110,16 @@ def read_pairs(src: Path, tgt: Path) -> tuple[list[str], list[str]]:
 
 
 def run_model_scoring(
-    checkpoint: Path,
-    src: Path,
-    tgt: Path,
-    cfg: ModelScoreConfig,
-    *,
-    as_json: bool,
-    out: TextIO,
-    log: TextIO,
+    cfg: ModelScoreConfig, *, as_json: bool, out: TextIO, log: TextIO
 ) -> PairScores:
     """Read, score and print: TSV lines `logprob<TAB>avg<TAB>length` on `out` (input order) and
     the corpus summary on `log` (stderr), so the TSV stays line-aligned with the input; or one
     JSON object on `out`."""
     if cfg.batch_size < 1:
         raise UsageError("--batch-size must be >= 1")
+    checkpoint, src, tgt = cfg.files()
     bound_onednn_cache()
-    device = _device(cfg.device)
+    device, precision = select_device(cfg.device, cfg.precision)
     src_lines, tgt_lines = read_pairs(src, tgt)
     model, tokenizer = load_model_and_tokenizer(checkpoint, device)
     scores = score_ids(
@@ -142,7 +127,7 @@ def run_model_scoring(
         tokenizer.encode_src(src_lines),
         tokenizer.encode_tgt(tgt_lines),
         batch_size=cfg.batch_size,
-        precision=cfg.precision,
+        precision=precision,
         device=device,
     )
     if as_json:
@@ -151,21 +136,6 @@ def run_model_scoring(
         out.writelines(line + "\n" for line in score_lines(scores))
         log.write(summary_line(scores) + "\n")
     return scores
-
-
-def _device(name: str) -> torch.device:
-    """resolve_device (auto/cpu/cuda[:N]); malformed or unavailable devices are UsageErrors."""
-    from nmtkit.training.precision import resolve_device
-
-    try:
-        device = resolve_device(name)
-    except RuntimeError as exc:
-        raise UsageError(
-            f"invalid --device {name!r} ({exc})", fix="e.g. auto, cpu, cuda, cuda:1"
-        ) from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise UsageError(f"--device {name} requested but CUDA is not available", fix="use cpu")
-    return device
 
 
 def score_lines(scores: PairScores) -> list[str]:

@@ -79,7 +79,9 @@ class TrainConfig(ConfigBase):
         help="Autocast precision; auto = bf16 where the hardware runs it natively (CUDA with bf16, "
         "CPUs with AVX-512 BF16/AMX), else fp32.",
     )
-    device: Literal["auto", "cpu", "cuda"] = option("auto", help="Device (auto = cuda if any).")
+    device: str = option(
+        "auto", help="auto (cuda when available, else cpu), cpu, cuda, cuda:N (one process)."
+    )
     threads: int = option(0, help="CPU threads for torch; 0 = all available cores.")
     # budgets
     max_epochs: int = option(10, help="Stop after this many epochs; 0 = no limit.")

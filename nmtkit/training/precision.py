@@ -25,14 +25,3 @@ def grad_scaler(precision: str, device: torch.device) -> torch.amp.GradScaler | 
     if precision != "fp16":
         return None
     return torch.amp.GradScaler(device.type)
-
-
-def resolve_device(name: str) -> torch.device:
-    """auto → cuda if available, else cpu; an explicit cuda request without CUDA is an error."""
-    from nmtkit.errors import UsageError
-
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise UsageError("--device cuda requested but CUDA is unavailable", fix="use --device cpu")
-    return torch.device(name)

@@ -23,7 +23,7 @@ from rich.console import Console
 from torch import nn
 
 from nmtkit.errors import UsageError
-from nmtkit.hardware import bound_onednn_cache, resolve_precision
+from nmtkit.hardware import bound_onednn_cache, select_device
 from nmtkit.io.atomic import DirLock
 from nmtkit.models.build import describe_model
 from nmtkit.training import checkpoints as ckpt
@@ -33,7 +33,7 @@ from nmtkit.training.config import TrainConfig
 from nmtkit.training.data import TrainData
 from nmtkit.training.display import Display, MetricsLog
 from nmtkit.training.optim import LRSchedule, build_optimizer
-from nmtkit.training.precision import grad_scaler, resolve_device
+from nmtkit.training.precision import grad_scaler
 from nmtkit.training.trainer import Progress, Trainer
 
 
@@ -55,10 +55,15 @@ def run(
     the options were resolved (aliases, --arch, --resume), shown at start.
     """
     data_dir, save_dir = Path(data_dir), Path(save_dir)
-    device = resolve_device(train_config.device)
-    train_config = train_config.replace(
-        precision=resolve_precision(train_config.precision, device))
+    device, precision = select_device(train_config.device, train_config.precision)
+    train_config = train_config.replace(precision=precision)
     dist = D.init_from_env(device.type)
+    if dist.enabled and device.index is not None:
+        D.shutdown(dist)
+        raise UsageError(
+            f"--device {train_config.device}: under torchrun each process uses its local rank's "
+            "GPU", fix="use --device cuda (or auto)"
+        )  # fmt: skip
     lock = DirLock(save_dir) if dist.is_main else None
     try:
         _run(data_dir, save_dir, model_config, train_config, resume, force, console, device,

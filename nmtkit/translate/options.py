@@ -23,7 +23,7 @@ class TranslateConfig(ConfigBase):
     precision: Precision = option(
         "auto", help="bf16/fp16 autocast, or fp32; auto = bf16 where the hardware runs it natively."
     )
-    device: str = option("cpu", help="cpu, cuda, cuda:N, or auto (cuda when available).")
+    device: str = option("auto", help="auto (cuda when available, else cpu), cpu, cuda, cuda:N.")
     threads: int = option(0, help="CPU threads for torch (0: torch's default).")
     max_source_len: int = option(
         250, help="Longer source lines are truncated to this many pieces, with a warning."

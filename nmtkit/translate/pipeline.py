@@ -115,7 +115,10 @@ def run(
 
     start = time.perf_counter()
     translator = Translator.load(checkpoints, search, options)
-    log(f"model ready in {time.perf_counter() - start:.2f} s ({len(checkpoints)} checkpoint(s))")
+    log(
+        f"model ready in {time.perf_counter() - start:.2f} s ({len(checkpoints)} checkpoint(s) "
+        f"on {translator.device}, {translator.options.precision})"
+    )
     stats = {"sentences": 0, "target_pieces": 0}
     with contextlib.ExitStack() as stack:
         stream, name, tty = stack.enter_context(open_input(input))

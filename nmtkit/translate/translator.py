@@ -6,7 +6,6 @@ input order. Empty lines are never sent to the model.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -27,49 +26,6 @@ class Translation:
 
     src_ids: list[int]
     hyps: list[Hypothesis]
-
-
-def resolve_device(device: str) -> str:
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise UsageError(f"--device {device}: CUDA is not available", fix="use --device cpu")
-    return device
-
-
-def precision_context(device: str, precision: str) -> contextlib.AbstractContextManager:
-    """Autocast for bf16/fp16 (matmuls in low precision; softmax/log-probs stay float32)."""
-    if precision == "fp32":
-        return contextlib.nullcontext()
-    dtype = torch.bfloat16 if precision == "bf16" else torch.float16
-    return torch.autocast(device_type=torch.device(device).type, dtype=dtype)
-
-
-def load_tokenizer(checkpoint: Path, meta: dict[str, str]) -> Any:
-    """The tokenizer stored beside the checkpoint, verified against the checkpoint's record."""
-    from nmtkit.data.tokenizer import TOKENIZER_FILE, Tokenizer
-    from nmtkit.io.checkpoint import json_field
-
-    directory = checkpoint.parent
-    if not (directory / TOKENIZER_FILE).is_file():
-        raise UsageError(
-            f"no {TOKENIZER_FILE} beside the checkpoint",
-            file=directory,
-            fix="translate needs the tokenizer that `nmtkit train` copies into the save dir; "
-            "copy tokenizer.json and the spm model(s) from the data dir",
-        )
-    tok = Tokenizer.load(directory)
-    check_tokenizer(tok, json_field(meta, "tokenizer", checkpoint), checkpoint)
-    return tok
-
-
-def check_tokenizer(tok: Any, identity: Any, checkpoint: Path) -> None:
-    if not isinstance(identity, dict) or not tok.matches(identity):
-        raise UsageError(
-            f"the tokenizer in {checkpoint.parent} is not the one this checkpoint was trained with",
-            file=checkpoint,
-            fix="put the training data dir's tokenizer.json and spm model(s) beside it",
-        )
 
 
 def load_model(path: Path, device: str, precision: str) -> Any:
@@ -102,7 +58,7 @@ class Translator:
         tokenizer: Any,
         search: SearchConfig,
         options: TranslateConfig,
-        device: str,
+        device: torch.device,
     ) -> None:
         from nmtkit.search.driver import make_strategy
 
@@ -111,15 +67,17 @@ class Translator:
         self.search = search
         self.options = options
         self.device = device
-        self.strategy = make_strategy(search, keep_attention=options.needs_attention, device=device)
+        self.strategy = make_strategy(
+            search, keep_attention=options.needs_attention, device=str(device)
+        )
 
     @classmethod
     def load(
         cls, checkpoints: Sequence[str | Path], search: SearchConfig, options: TranslateConfig
     ) -> Translator:
         """Read and verify every checkpoint (tokenizer first: cheap), then build the model(s)."""
-        from nmtkit.hardware import bound_onednn_cache, resolve_precision
-        from nmtkit.io.checkpoint import json_field, read_metadata
+        from nmtkit.checkpoint_tokenizer import tokenizer_for
+        from nmtkit.hardware import bound_onednn_cache, select_device
         from nmtkit.search.ensemble import Ensemble
 
         if not checkpoints:
@@ -127,14 +85,11 @@ class Translator:
         if options.threads:
             torch.set_num_threads(options.threads)
         bound_onednn_cache()
-        device = resolve_device(options.device)
-        options = options.replace(
-            precision=resolve_precision(options.precision, torch.device(device)))
+        device, precision = select_device(options.device, options.precision)
+        options = options.replace(precision=precision)
         paths = [Path(c) for c in checkpoints]
-        tok = load_tokenizer(paths[0], read_metadata(paths[0]))
-        for path in paths[1:]:
-            check_tokenizer(tok, json_field(read_metadata(path), "tokenizer", path), path)
-        models = [load_model(p, device, options.precision) for p in paths]
+        tok = tokenizer_for(paths)
+        models = [load_model(p, str(device), options.precision) for p in paths]
         if options.alignment_layer is not None:
             for m in models:
                 m.decoder.set_alignment_layer(options.alignment_layer)
@@ -199,8 +154,9 @@ class Translator:
     def decode_batch(self, src_ids: list[list[int]]) -> list[list[Hypothesis]]:
         from nmtkit.data.collate import collate
         from nmtkit.search.driver import decode
+        from nmtkit.training.precision import autocast
 
         batch = collate([torch.tensor(x) for x in src_ids], None, list(range(len(src_ids))))
         src, lengths = batch.src.to(self.device), batch.src_lengths.to(self.device)
-        with torch.inference_mode(), precision_context(self.device, self.options.precision):
+        with torch.inference_mode(), autocast(self.options.precision, self.device):
             return decode(self.model, src, lengths, self.strategy)
