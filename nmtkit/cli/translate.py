@@ -19,12 +19,14 @@ HELP = (
 
 def _groups() -> dict[str, Any]:
     from nmtkit.cli.options import config_flags
+    from nmtkit.plugins import PluginConfig
     from nmtkit.search.config import SearchConfig
     from nmtkit.translate.options import TranslateConfig
 
     return {
         "search": config_flags(SearchConfig, group="search"),
         "translate": config_flags(TranslateConfig, group="translate"),
+        "plugins": config_flags(PluginConfig, group="plugins"),
     }
 
 
@@ -47,7 +49,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         run_translate(checkpoint, input, output, kwargs, groups)
 
-    with_flags(translate, [("Search", groups["search"]), ("Pipeline", groups["translate"])])
+    panels = [("Search", groups["search"]), ("Pipeline", groups["translate"]),
+              ("Plugins", groups["plugins"])]  # fmt: skip
+    with_flags(translate, panels)
     app.command("translate", help=HELP)(translate)
 
 
@@ -60,14 +64,17 @@ def run_translate(
 ) -> None:
     import sys
 
-    from nmtkit.cli.options import collect
+    from nmtkit.cli.options import configs_from_flags
+    from nmtkit.plugins import PluginConfig, load_user_dirs
     from nmtkit.search.config import SearchConfig
     from nmtkit.translate.options import TranslateConfig
     from nmtkit.translate.pipeline import run
 
-    given = collect([s for specs in groups.values() for s in specs], flags, {}, "command line")
-    search = SearchConfig.from_dict(given.get("search", {}), source="command line")
-    options = TranslateConfig.from_dict(given.get("translate", {}), source="command line")
+    specs = [s for group in groups.values() for s in group]
+    classes = {"search": SearchConfig, "translate": TranslateConfig, "plugins": PluginConfig}
+    configs = configs_from_flags(flags, specs, classes)
+    load_user_dirs(configs["plugins"].user_dir)  # before any checkpoint names a component
+    search, options = configs["search"], configs["translate"]
 
     def log(message: str) -> None:
         sys.stderr.write(f"nmtkit: {message}\n")
