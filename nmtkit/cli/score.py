@@ -1,9 +1,8 @@
 """`nmtkit score`: sacrebleu metrics for translations, or model log-probs for sentence pairs.
 
-Thin: every option is a field of a config in nmtkit/scoring/config.py (MetricsFilesConfig,
-MetricsConfig, ModelScoreConfig, ScoreOutputConfig) or nmtkit/plugins.py (PluginConfig), turned
-into flags by the one flag factory (cli/options.py); this module only sorts them into help panels
-and sends the configs to nmtkit.scoring.
+Thin: every option is a field of a config in nmtkit/scoring/config.py or of PluginConfig
+(nmtkit/plugins.py), turned into flags by the one flag factory (cli/options.py); this module only
+sorts them into help panels and sends the configs to nmtkit.scoring.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from nmtkit.plugins import PluginConfig, load_user_dirs
 from nmtkit.scoring.config import (
     MetricsConfig,
     MetricsFilesConfig,
+    ModelFilesConfig,
     ModelScoreConfig,
     ScoreOutputConfig,
 )
@@ -31,6 +31,7 @@ HELP = (
 CONFIGS: dict[str, Any] = {
     "files": MetricsFilesConfig,
     "metrics": MetricsConfig,
+    "model_files": ModelFilesConfig,
     "model": ModelScoreConfig,
     "output": ScoreOutputConfig,
     "plugins": PluginConfig,
@@ -75,7 +76,7 @@ def register(app: typer.Typer) -> None:
         **kwargs: Any,
     ) -> None:
         configs = configs_from_flags(kwargs, specs, CONFIGS)
-        if configs["model"].given():
+        if configs["model_files"].given():
             score_model(bool(hyp_files), configs)
         else:
             score_metrics(list(hyp_files or []), configs)
@@ -95,12 +96,12 @@ def score_model(hyps_given: bool, configs: dict[str, Any]) -> None:
             "(--ref/--hyp/--sentence/--confidence/--paired-*)",
             fix="run two separate commands",
         )
-    model: ModelScoreConfig = configs["model"]
-    model.files()  # what is missing is said before anything loads
+    checkpoint, src, tgt = configs["model_files"].paths()  # what is missing, before any load
     load_user_dirs(configs["plugins"].user_dir)
     from nmtkit.scoring.model import run_model_scoring
 
-    run_model_scoring(model, as_json=configs["output"].json, out=sys.stdout, log=sys.stderr)
+    run_model_scoring(checkpoint, src, tgt, configs["model"], as_json=configs["output"].json,
+                      out=sys.stdout, log=sys.stderr)  # fmt: skip
 
 
 def score_metrics(hyp_files: list[Path], configs: dict[str, Any]) -> None:

@@ -57,27 +57,20 @@ class MetricsFilesConfig(ConfigBase):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
-class ModelScoreConfig(ConfigBase):
-    """Model mode: force-decoding sentence pairs with a checkpoint."""
+class ModelFilesConfig(ConfigBase):
+    """Model mode's inputs: naming any of them selects model mode."""
 
     checkpoint: str | None = option(
         None, help="Score --src/--tgt pairs with this model.", short="c"
     )
     src: str | None = option(None, help="Source sentences (raw text).")
     tgt: str | None = option(None, help="Target sentences (raw text).")
-    batch_size: int = option(64, help="Sentence pairs per forward pass.")
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = option(
-        "fp32",
-        help="Compute precision (log-softmax always in float32); auto = bf16 where the device "
-        "runs it natively. fp32 by default: scores are compared across models and runs.",
-    )
-    device: str = option("auto", help="auto (cuda if available, else cpu), cpu, cuda, cuda:N.")
 
     def given(self) -> bool:
         """True if any model-mode input was named (then metric options are refused)."""
         return any(v is not None for v in (self.checkpoint, self.src, self.tgt))
 
-    def files(self) -> tuple[Path, Path, Path]:
+    def paths(self) -> tuple[Path, Path, Path]:
         """(checkpoint, src, tgt), or a UsageError naming what is missing."""
         named = (("-c", self.checkpoint), ("--src", self.src), ("--tgt", self.tgt))
         missing = [flag for flag, v in named if not v]
@@ -87,6 +80,19 @@ class ModelScoreConfig(ConfigBase):
                 fix="nmtkit score -c CHECKPOINT --src SRC --tgt TGT",
             )
         return Path(self.checkpoint or ""), Path(self.src or ""), Path(self.tgt or "")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ModelScoreConfig(ConfigBase):
+    """Model mode: force-decoding sentence pairs with a checkpoint."""
+
+    batch_size: int = option(64, help="Sentence pairs per forward pass.")
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = option(
+        "fp32",
+        help="Compute precision (log-softmax always in float32); auto = bf16 where the device "
+        "runs it natively. fp32 by default: scores are compared across models and runs.",
+    )
+    device: str = option("auto", help="auto (cuda if available, else cpu), cpu, cuda, cuda:N.")
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

@@ -110,14 +110,20 @@ def read_pairs(src: Path, tgt: Path) -> tuple[list[str], list[str]]:
 
 
 def run_model_scoring(
-    cfg: ModelScoreConfig, *, as_json: bool, out: TextIO, log: TextIO
+    checkpoint: Path,
+    src: Path,
+    tgt: Path,
+    cfg: ModelScoreConfig,
+    *,
+    as_json: bool,
+    out: TextIO,
+    log: TextIO,
 ) -> PairScores:
     """Read, score and print: TSV lines `logprob<TAB>avg<TAB>length` on `out` (input order) and
     the corpus summary on `log` (stderr), so the TSV stays line-aligned with the input; or one
     JSON object on `out`."""
     if cfg.batch_size < 1:
         raise UsageError("--batch-size must be >= 1")
-    checkpoint, src, tgt = cfg.files()
     bound_onednn_cache()
     device, precision = select_device(cfg.device, cfg.precision)
     src_lines, tgt_lines = read_pairs(src, tgt)
