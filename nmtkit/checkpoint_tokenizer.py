@@ -1,5 +1,4 @@
-"""The tokenizer a checkpoint was trained with: read from beside it and checked, for translate and
-`score -c` alike.
+"""The tokenizer beside a checkpoint, checked against the one it was trained with (translate, score).
 
 Every checkpoint records the identity (sha256 of its sentencepiece models) of the tokenizer that
 `nmtkit train` copied into its save directory. A model fed pieces of another tokenizer produces

@@ -1,5 +1,5 @@
-"""What the hardware offers: `--device`/`--precision auto` for train, translate and `score -c`,
-and the CPU matmul caches' bounds."""
+"""Device and precision choice (`auto`) for train, translate and `score -c`; CPU matmul caches.
+"""
 
 from __future__ import annotations
 
