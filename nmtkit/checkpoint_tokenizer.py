@@ -1,4 +1,4 @@
-"""The tokenizer beside a checkpoint, checked against the one it was trained with (translate, score).
+"""The tokenizer beside a checkpoint, checked against its training record, for translate and score.
 
 Every checkpoint records the identity (sha256 of its sentencepiece models) of the tokenizer that
 `nmtkit train` copied into its save directory. A model fed pieces of another tokenizer produces
