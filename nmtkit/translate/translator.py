@@ -141,13 +141,14 @@ class Translator:
         """Every layer's and head's cross-attention (L, H, T+1, S+1) of one output (with the
         EOS row and column, as search's weights), or None (RNN decoders, ensembles)."""
         from nmtkit.data.specials import BOS_ID, EOS_ID
+        from nmtkit.training.precision import autocast
 
         if not hasattr(self.model, "attention_heads"):
             return None
         src = torch.tensor([[*src_ids, EOS_ID]], device=self.device)
         tgt_in = torch.tensor([[BOS_ID, *tokens]], device=self.device)
         lengths = torch.tensor([src.size(1)], device=self.device)
-        with torch.inference_mode(), precision_context(self.device, self.options.precision):
+        with torch.inference_mode(), autocast(self.options.precision, self.device):
             heads = self.model.attention_heads(src, lengths, tgt_in)
         return None if heads is None else heads[0].float().cpu()
 
