@@ -157,8 +157,11 @@ def test_auto_attention_is_multihead_over_the_decoders_heads_and_size():
     assert rnn.config.attention == "dot"
 
 
-def test_training_mode_fast_attention_equals_the_weights_path():
+def test_training_mode_fast_attention_equals_the_weights_path(monkeypatch):
     """scaled_dot_product_attention (no weights) and the explicit float32 path agree."""
+    from nmtkit.models.attention.multihead import MultiheadScorer
+
+    monkeypatch.setattr(MultiheadScorer, "fused_on_cpu", True)
     model = build("transformer", "multihead", "transformer")
     scorer = model.decoder.layers[0].self_attn
     x = torch.randn(3, 5, 10)

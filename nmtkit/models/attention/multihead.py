@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -29,6 +30,9 @@ class MultiheadScorer(Scorer):
     positions (the Transformer decoder's self-attention cache). The weights returned are
     averaged over heads (for alignment and plots); the context comes from the per-head weights.
     """
+
+    #: Use scaled_dot_product_attention on CPU too (tests compare both paths with it).
+    fused_on_cpu: ClassVar[bool] = False
 
     def __init__(self, config: MultiheadConfig, *, query_size: int, key_size: int) -> None:
         super().__init__(config, query_size=query_size, key_size=key_size)
@@ -97,11 +101,13 @@ class MultiheadScorer(Scorer):
     ) -> tuple[Tensor, Tensor | None]:
         """query (B, T, Hq) → context (B, T, He), head-averaged weights (B, T, S).
 
-        Without need_weights the heads come from torch's fused scaled_dot_product_attention
-        (same masks, same result up to rounding) and the weights are None.
+        Without need_weights, on CUDA, the heads come from torch's fused
+        scaled_dot_product_attention (same masks, same result up to rounding) and the weights
+        are None. On CPU the explicit path is kept: at Transformer-tiny sizes the fused kernel
+        is no faster there (benchmarks/README.md, the Transformer section).
         """
         assert memory.proj_keys is not None
-        if need_weights:
+        if need_weights or not (query.is_cuda or self.fused_on_cpu):
             weights = attention_weights(self.energies(query, memory), memory.pad_mask, mask)
             mix = F.dropout(weights, self.dropout_p, self.training) if self.dropout_p else weights
             heads = torch.matmul(mix.to(memory.values.dtype), memory.values)  # (B, H, T, d)
