@@ -40,9 +40,3 @@ class UsageError(NmtkitError):
             where += ": "
         tail = f" ({self.fix})" if self.fix else ""
         return f"{where}{self.message}{tail}"
-
-
-class NotImplementedYet(NmtkitError):
-    """A subcommand whose issue has not landed."""
-
-    exit_code = 2

@@ -21,8 +21,3 @@ class Hypothesis:
     score: float
     log_prob: float
     attention: Tensor | None = None
-
-
-def nbest_order(hyps: list[Hypothesis]) -> list[Hypothesis]:
-    """Best first; ties keep search order (stable sort)."""
-    return sorted(hyps, key=lambda h: -h.score)

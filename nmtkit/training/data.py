@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -13,7 +13,6 @@ from nmtkit.data.collate import Batch, collate
 from nmtkit.data.shards import ShardedSplit, open_split
 from nmtkit.training.config import TrainConfig
 from nmtkit.training.distributed import DistInfo
-from nmtkit.training.validate import search_decoder
 
 
 class TrainData:
@@ -84,9 +83,6 @@ class TrainData:
                 [split.tgt(i).tolist() for i in range(len(split))]
             )
         return self._references
-
-    def decoder(self, beam: int) -> Callable[[Any, Batch], list[list[int]]]:
-        return search_decoder(beam)
 
 
 class Updates(Sequence):

@@ -28,7 +28,7 @@ from nmtkit.training.optim import LRSchedule, set_lr, step_function
 from nmtkit.training.precision import autocast
 from nmtkit.training.state import STATE_FILE, save_state
 from nmtkit.training.teacher_forcing import teacher_forcing_at
-from nmtkit.training.validate import validate
+from nmtkit.training.validate import search_decoder, validate
 
 MAX_NONFINITE = 5  # consecutive skipped updates before training stops
 NONFINITE_CHECK = 8  # read the non-finite counters every this many updates
@@ -339,7 +339,7 @@ class Trainer:
             detokenize=self.data.tokenizer.decode_tgt,
             smoothing=self.cfg.label_smoothing,
             autocast=lambda: autocast(self.cfg.precision, self.device),
-            decode=self.data.decoder(self.cfg.valid_beam),
+            decode=search_decoder(self.cfg.valid_beam),
         )
 
     def _record(self, result: dict[str, Any]) -> bool:

@@ -115,7 +115,7 @@ class LuongDecoder(Decoder):
         new_state = RNNState(hidden=hidden, memory=state.memory, cell=cell, input_feed=feat)
         return feat, new_state, weights.squeeze(1)
 
-    def run_rnn(self, emb: Tensor, state: RNNState) -> tuple[Tensor, Tensor, Tensor | None]:
+    def fused_rnn(self, emb: Tensor, state: RNNState) -> tuple[Tensor, Tensor, Tensor | None]:
         """Fused RNN over emb (B, T, E) → outputs (B, T, Hd), hidden, cell (L, B, Hd)."""
         hx = state.hidden if state.cell is None else (state.hidden, state.cell)
         out, h_n = run_rnn(self.cell.rnn, emb, hx)
@@ -127,7 +127,7 @@ class LuongDecoder(Decoder):
         if self.config.input_feeding:
             emb_gates = self.cell.input_gates(prev_emb, 0, self.emb_size)
             return self.recur(emb_gates, self.feed_weight(), state)
-        out, hidden, cell = self.run_rnn(prev_emb.unsqueeze(1), state)  # (B, 1, Hd)
+        out, hidden, cell = self.fused_rnn(prev_emb.unsqueeze(1), state)  # (B, 1, Hd)
         feat, weights = self.attend(out, state)
         new_state = RNNState(hidden=hidden, memory=state.memory, cell=cell)
         return feat.squeeze(1), new_state, weights.squeeze(1)
@@ -135,7 +135,7 @@ class LuongDecoder(Decoder):
     def forward(self, tgt_emb: Tensor, state: RNNState) -> tuple[Tensor, Tensor]:
         """tgt_emb (B, T, E) → features (B, T, Hd), weights (B, T, S)."""
         if not self.config.input_feeding:
-            out, _, _ = self.run_rnn(tgt_emb, state)  # (B, T, Hd)
+            out, _, _ = self.fused_rnn(tgt_emb, state)  # (B, T, Hd)
             return self.attend(out, state)
         emb_gates = self.cell.input_gates(tgt_emb, 0, self.emb_size)  # (B, T, G·Hd)
         feed_weight = self.feed_weight()
