@@ -143,7 +143,7 @@ def fuzz_body(rng: random.Random) -> bytes:
             request[field] = value() if rng.random() < 0.3 else rng.choice([1, 2, 3, True, False])
     if rng.random() < 0.05:
         request[str(value())] = value()
-    body = json.dumps(request, ensure_ascii=rng.random() < 0.5).encode()
+    body = json.dumps(request, ensure_ascii=rng.random() < 0.5).encode("utf-8", "surrogatepass")
     if rng.random() < 0.1:  # invalid UTF-8 spliced into a string
         body = body.replace(b'"text": ["', b'"text": ["\xff\xfe', 1)
     return body
@@ -184,13 +184,13 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/nmtbench-serve"))
     parser.add_argument("--train-time", default="2m")
     parser.add_argument("--sentences", type=int, default=1000, help="test sentences used")
-    parser.add_argument("--clients", default="1,8,32")
+    parser.add_argument("--clients", default="1,8,32", help="'' skips throughput")
     parser.add_argument("--beam", type=int, default=5)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--max-seconds", type=float, default=300, help="cap per client phase")
-    parser.add_argument("--latency-requests", type=int, default=100)
-    parser.add_argument("--fuzz", type=int, default=10_000)
+    parser.add_argument("--latency-requests", type=int, default=100, help="0 skips latency")
+    parser.add_argument("--fuzz", type=int, default=10_000, help="0 skips fuzzing")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -201,14 +201,17 @@ def main() -> int:
     if args.threads:
         flags += ["--threads", str(args.threads)]
     print(f"checkpoint {ckpt}; {len(lines)} sentences; beam {args.beam}; {' '.join(flags)}")
-    base = baseline(ckpt, lines, args.work, flags)
-    print(f"nmtkit translate: {base['command_sps']:.1f} sent/s whole command, "
-          f"{base['decode_sps']:.1f} sent/s decoding")
-    results: dict[str, Any] = {"translate": base, "clients": []}
+    counts = [int(n) for n in args.clients.split(",") if n]
+    results: dict[str, Any] = {"clients": []}
+    if counts:
+        base = results["translate"] = baseline(ckpt, lines, args.work, flags)
+        print(f"nmtkit translate: {base['command_sps']:.1f} sent/s whole command, "
+              f"{base['decode_sps']:.1f} sent/s decoding")
     with ServerProcess([str(ckpt), *flags, "--max-lines", "1000"]) as server:
         server.wait_ready()
-        clients(server.port, lines[:20], 4, args.beam, 60)  # warm-up
-        for n in map(int, args.clients.split(",")):
+        if counts or args.latency_requests:
+            clients(server.port, lines[:20], 4, args.beam, 60)  # warm-up
+        for n in counts:
             row = clients(server.port, lines, n, args.beam, args.max_seconds)
             row["vs_translate_decode"] = row["sps"] / base["decode_sps"]
             row["vs_translate_command"] = row["sps"] / base["command_sps"]
@@ -216,10 +219,12 @@ def main() -> int:
             print(f"serve, {n:2d} clients: {row['sps']:.1f} sent/s ({row['sentences']} sent, "
                   f"{row['failed']} failed) = {row['vs_translate_decode']:.0%} of translate's "
                   f"decoding, {row['vs_translate_command']:.0%} of its whole command")
-        results["latency"] = latency(server.port, lines, args.beam, args.latency_requests)
-        lat = results["latency"]
-        print(f"idle latency, {lat['words']:.1f}-word sentences, beam {args.beam}: "
-              f"p50 {lat['p50_ms']:.0f} ms, p95 {lat['p95_ms']:.0f} ms, p99 {lat['p99_ms']:.0f} ms")
+        if args.latency_requests:
+            lat = results["latency"] = latency(server.port, lines, args.beam,
+                                               args.latency_requests)
+            print(f"idle latency, {lat['words']:.1f}-word sentences, beam {args.beam}: "
+                  f"p50 {lat['p50_ms']:.0f} ms, p95 {lat['p95_ms']:.0f} ms, "
+                  f"p99 {lat['p99_ms']:.0f} ms")
         if args.fuzz:
             results["fuzz"] = fuzz(server.port, args.fuzz, args.seed)
             print(f"fuzz: {json.dumps(results['fuzz'])}")

@@ -75,7 +75,9 @@ def run(
     state = ServerState(config, search, options)
     server = _server_class()(uvicorn.Config(
         create_app(state), host=config.host, port=config.port, log_level="warning",
-        access_log=config.access_log, lifespan="on", timeout_graceful_shutdown=None,
+        access_log=config.access_log, lifespan="on",
+        # Requests in flight end within --timeout anyway; this bounds a client that stalls.
+        timeout_graceful_shutdown=config.timeout + 5 if config.timeout else None,
     ))
     server.on_started = lambda sockets: _announce(sockets, config, log)
     failure: list[BaseException] = []

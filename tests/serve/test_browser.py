@@ -20,11 +20,11 @@ from tests.serve.server_process import ServerProcess
 
 pytestmark = pytest.mark.slow
 
-SENTENCE = "A dog runs through the snow."
+SENTENCE = "A man in a blue shirt is riding a bike."
 CHROMIUM_FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--window-size=1100,900",
+    "--disable-dev-shm-usage", "--window-size=1100,1400",
 )
 
 
@@ -80,7 +80,10 @@ def test_explorer_page_shows_translation_heatmap_and_hover(
         hard = browser.find_elements(By.CSS_SELECTOR, "#heatmap td.hard")
         assert sorted((int(td.get_attribute("data-col")), int(td.get_attribute("data-row")))
                       for td in hard) == sorted(map(tuple, want["alignment"]))
-        assert "attention weight" in browser.find_element(By.ID, "legend").text
+        legend = browser.find_element(By.ID, "legend").text
+        assert "attention weight" in legend
+        assert f"{max(max(row) for row in attn['weights']):.2f}" in legend  # scale's top label
+        check_hover(browser, ActionChains(browser), attn)  # hovered again for the screenshot
         shot = tmp_path / "explorer.png"
         browser.find_element(By.TAG_NAME, "body").screenshot(str(shot))
         assert shot.stat().st_size > 10_000

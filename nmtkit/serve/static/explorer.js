@@ -5,8 +5,12 @@ const $ = (id) => document.getElementById(id);
 const LOW = [247, 251, 255];
 const HIGH = [8, 48, 107];
 
+// The colour scale runs from 0 to the largest weight of the matrix (labelled in the legend), so
+// a model whose attention is still diffuse shows its structure instead of a pale grey block.
+let scaleMax = 1;
+
 function colour(w) {
-  const t = Math.max(0, Math.min(1, w));
+  const t = Math.max(0, Math.min(1, w / scaleMax));
   const c = LOW.map((lo, i) => Math.round(lo + (HIGH[i] - lo) * t));
   return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
 }
@@ -67,6 +71,8 @@ function heatmap(attn, alignment) {
   const table = $("heatmap");
   table.replaceChildren();
   const weights = attn.weights;
+  scaleMax = Math.max(1e-6, ...weights.flat());
+  $("legend-max").textContent = scaleMax.toFixed(2);
   const head = table.createTHead().insertRow();
   head.append(document.createElement("th"));
   attn.source_pieces.forEach((piece, c) => {
@@ -105,7 +111,7 @@ function heatmap(attn, alignment) {
 
 function paint(th, w) {
   th.style.background = colour(w);
-  th.classList.toggle("hl", w > 0.5);
+  th.classList.toggle("hl", w > 0.5 * scaleMax);  // white text on the darker half
   th.dataset.attention = w.toFixed(4);
 }
 
