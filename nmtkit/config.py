@@ -10,7 +10,7 @@ import dataclasses
 import json
 import types
 import typing
-from typing import Any, Literal, TypeVar, get_args, get_origin
+from typing import Any, ClassVar, Literal, TypeVar, get_args, get_origin
 
 from nmtkit.errors import UsageError
 
@@ -42,7 +42,13 @@ def option(
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ConfigBase:
-    """Base for every component and training config: frozen, keyword-only, JSON round-trip."""
+    """Base for every component and training config: frozen, keyword-only, JSON round-trip.
+
+    `renamed` maps a field's former names to its name now: `from_dict` reads the old names, so
+    checkpoints and trainer states written before a rename keep loading.
+    """
+
+    renamed: ClassVar[dict[str, str]] = {}
 
     @classmethod
     def fields(cls) -> list[dataclasses.Field]:
@@ -55,6 +61,7 @@ class ConfigBase:
     @classmethod
     def from_dict(cls: type[C], values: dict[str, Any], *, source: str = "config") -> C:
         """Build from a plain dict; unknown keys and ill-typed values are errors, never dropped."""
+        values = cls.upgrade(values, source=source)
         names = {f.name for f in cls.fields()}
         unknown = sorted(set(values) - names)
         if unknown:
@@ -66,6 +73,20 @@ class ConfigBase:
         types_ = cls.field_types()
         checked = {k: coerce(v, types_[k], name=k, source=source) for k, v in values.items()}
         return cls(**checked)
+
+    @classmethod
+    def upgrade(cls, values: dict[str, Any], *, source: str = "config") -> dict[str, Any]:
+        """`values` with former field names (`renamed`) replaced by today's."""
+        out = dict(values)
+        for old, new in cls.renamed.items():
+            if old in out:
+                if new in out:
+                    raise UsageError(
+                        f"both {old} and {new} given for {cls.__name__}", file=source,
+                        fix=f"{old} is the former name of {new}: keep one",
+                    )  # fmt: skip
+                out[new] = out.pop(old)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in self.fields()}

@@ -17,7 +17,7 @@ ARCHITECTURES.register(
     help="RNNsearch (Bahdanau et al. 2015) at half nmtkit's sizes, for small corpora",
     sets={
         "encoder": "rnn", "encoder-cell": "gru", "encoder-hidden-size": 128,
-        "attention": "concat", "attention-attention-size": 128,
+        "attention": "concat", "attention-size": 128,
         "decoder": "bahdanau", "decoder-cell": "gru", "decoder-hidden-size": 256,
         "emb-size": 128,
     },

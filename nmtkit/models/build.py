@@ -215,6 +215,17 @@ def build_model(
     )
 
 
+def upgrade_model_config(values: dict[str, Any]) -> dict[str, Any]:
+    """A stored model config (checkpoint, trainer state) with its components' options under
+    today's field names (each config's `renamed`), for code that reads the options by name."""
+    out = dict(values)
+    for registry in (ENCODERS, ATTENTION, DECODERS):
+        name, options = out.get(registry.kind), out.get(f"{registry.kind}_options")
+        if isinstance(name, str) and name in registry and isinstance(options, dict):
+            out[f"{registry.kind}_options"] = registry.entry(name).config_cls.upgrade(options)
+    return out
+
+
 def model_from_checkpoint(
     path: str | Path, device: str = "cpu"
 ) -> tuple[Seq2Seq, dict[str, str]]:

@@ -141,7 +141,7 @@ class Residual(nn.Module):
 
 def self_attention(config: TransformerConfig, size: int) -> MultiheadScorer:
     scorer = MultiheadScorer(
-        MultiheadConfig(heads=config.heads, attention_size=size), query_size=size, key_size=size
+        MultiheadConfig(heads=config.heads, size=size), query_size=size, key_size=size
     )
     scorer.dropout_p = config.attention_dropout
     return scorer

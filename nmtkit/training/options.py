@@ -374,6 +374,9 @@ def stored_run_options(save_dir: Path, table: dict[str, Any]) -> tuple[Layer, st
     if not (isinstance(model, dict) and isinstance(train, dict)):
         raise UsageError("trainer state holds no record of the run's options", file=path,
                          fix="resume a run written by `nmtkit train`, or pass --force")  # fmt: skip
+    from nmtkit.models.build import upgrade_model_config
+
+    model = upgrade_model_config(model)  # options under today's field names
     keys = {(s.group, s.field): key for key, s in table.items()}
     values: dict[str, Any] = {kind: model[kind] for kind in SELECTORS if kind in model}
     for kind in SELECTORS:

@@ -187,8 +187,13 @@ def _build(
 
 
 def _check_resume(saved: dict[str, Any], model: nn.Module, tokenizer: Any, path: Path) -> None:
+    from nmtkit.models.build import upgrade_model_config
+
     given = json.loads(model.config.to_json())
-    ckpt.check_same_architecture(saved["model_config"], given, path)
+    stored = saved["model_config"]
+    if isinstance(stored, dict):
+        stored = upgrade_model_config(stored)
+    ckpt.check_same_architecture(stored, given, path)
     identity = saved.get("tokenizer")
     if identity is not None and not tokenizer.matches(identity):
         raise UsageError("--resume: the data dir's tokenizer differs from the run's", file=path)

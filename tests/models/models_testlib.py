@@ -41,7 +41,7 @@ def tiny_config(
     if attention in ("dot", "scaled-dot"):
         att_opts.setdefault("project", True)
     if attention in ("concat", "multihead"):
-        att_opts.setdefault("attention_size", 8)
+        att_opts.setdefault("size", 8)
     if attention == "multihead":
         att_opts.setdefault("heads", 2)
     base = {"src_vocab_size": SRC_V, "tgt_vocab_size": TGT_V, "emb_size": 7, "emb_dropout": 0.0}

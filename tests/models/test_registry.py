@@ -67,4 +67,4 @@ def test_a_new_scorer_is_one_registration_away():
 def test_unknown_name_is_a_usage_error_listing_choices():
     with pytest.raises(UsageError, match=r"valid:.*concat"):
         ATTENTION.entry("nope")
-    assert ConcatConfig().attention_size > 0
+    assert ConcatConfig().size > 0

@@ -20,7 +20,7 @@ def make_scorer(name: str, *, query_size: int = HQ, key_size: int = HK, **option
         options.setdefault("project", True)
     if name == "multihead":
         options.setdefault("heads", 2)
-        options.setdefault("attention_size", 8)
+        options.setdefault("size", 8)
     torch.manual_seed(0)
     cfg = entry.config_cls.from_dict(options)
     return entry.cls(cfg, query_size=query_size, key_size=key_size)
@@ -117,7 +117,7 @@ def test_general_is_q_w_k(bias):
 
 def test_concat_is_v_tanh_wq_q_plus_wk_k():
     query, values, pad_mask = inputs()
-    scorer = make_scorer("concat", attention_size=7)
+    scorer = make_scorer("concat", size=7)
     wq, wk, bk = scorer.query_proj.weight, scorer.key_proj.weight, scorer.key_proj.bias
     v = scorer.v.weight[0]  # (A,)
     energies = torch.empty(B, T, S)
@@ -148,7 +148,7 @@ def test_location_positions_beyond_max_length_reuse_the_last_row():
 
 def test_multihead_is_per_head_scaled_dot_with_output_projection():
     query, values, pad_mask = inputs()
-    scorer = make_scorer("multihead", heads=2, attention_size=8)
+    scorer = make_scorer("multihead", heads=2, size=8)
     q = scorer.query_proj(query)  # (B, T, 8)
     kv = scorer.key_value_proj(values)
     k, v = kv[..., :8], kv[..., 8:]
@@ -186,7 +186,7 @@ def test_check_refuses_dot_products_with_unequal_sizes_unless_projected():
 
 def test_check_refuses_heads_not_dividing_attention_size():
     entry = ATTENTION.entry("multihead")
-    bad = entry.config_cls(heads=3, attention_size=8)
+    bad = entry.config_cls(heads=3, size=8)
     assert "multiple" in entry.cls.check(bad, query_size=4, key_size=4)
 
 

@@ -51,7 +51,7 @@ def train(decoder: str, opts: dict, *, steps: int, seed: int = 0, batch: int = 6
     cfg = ModelConfig(
         encoder="rnn", attention="concat", decoder=decoder,
         encoder_options={"hidden_size": 48, "layers": 1, "dropout": 0.0},
-        attention_options={"attention_size": 48},
+        attention_options={"size": 48},
         decoder_options={**family_options(decoder), **opts},
         src_vocab_size=VOCAB, tgt_vocab_size=VOCAB, emb_size=32, emb_dropout=0.0,
     )

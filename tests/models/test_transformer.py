@@ -152,7 +152,7 @@ def test_auto_attention_is_multihead_over_the_decoders_heads_and_size():
     cfg = tiny_config("transformer", "auto", "transformer", dec={"heads": 5, "model_size": 10})
     model = build_model(cfg)
     assert model.config.attention == "multihead"
-    assert model.config.attention_options == {"heads": 5, "attention_size": 10}
+    assert model.config.attention_options == {"heads": 5, "size": 10}
     rnn = build_model(tiny_config("rnn", "auto", "luong", att={"project": True}))
     assert rnn.config.attention == "dot"
 

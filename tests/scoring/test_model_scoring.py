@@ -29,7 +29,7 @@ def saved_model(request, tmp_path_factory, tiny_data_dir: Path):
         attention="concat" if decoder == "bahdanau" else "general",
         encoder_options={"cell": cell, "hidden_size": 8, "layers": 1, "dropout": 0.0},
         decoder_options={"cell": cell, "hidden_size": 12, "layers": 1, "dropout": 0.0},
-        attention_options={"attention_size": 6} if decoder == "bahdanau" else {},
+        attention_options={"size": 6} if decoder == "bahdanau" else {},
         src_vocab_size=tok.src_vocab_size,
         tgt_vocab_size=tok.tgt_vocab_size,
         emb_size=10,

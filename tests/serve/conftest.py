@@ -28,7 +28,7 @@ def trained_checkpoint(tmp_path_factory: pytest.TempPathFactory, tiny_data_dir: 
     model = ModelConfig(
         encoder="rnn", attention="concat", decoder="bahdanau",
         encoder_options={"cell": "gru", "layers": 1, "hidden_size": 32, "dropout": 0.0},
-        attention_options={"attention_size": 32},
+        attention_options={"size": 32},
         decoder_options={"cell": "gru", "layers": 1, "hidden_size": 32, "dropout": 0.0},
         src_vocab_size=300, tgt_vocab_size=300, emb_size=32, emb_dropout=0.0,
     )

@@ -21,7 +21,7 @@ def tiny_model_config(**changes: Any):
         "attention": "concat",
         "decoder": "bahdanau",
         "encoder_options": {"cell": "gru", "layers": 1, "hidden_size": 16, "dropout": 0.0},
-        "attention_options": {"attention_size": 16},
+        "attention_options": {"size": 16},
         "decoder_options": {"cell": "gru", "layers": 1, "hidden_size": 24, "dropout": 0.0},
         "src_vocab_size": TINY_VOCAB,
         "tgt_vocab_size": TINY_VOCAB,

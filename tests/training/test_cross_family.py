@@ -80,7 +80,7 @@ def test_transformer_recipe_trained_with_warmup_bf16_and_token_batches(runs):
     meta = read_metadata(runs["transformer-transformer"] / "checkpoint_last.safetensors")
     stored = json.loads(meta["model_config"])
     assert stored["attention"] == "multihead"
-    assert stored["attention_options"] == {"heads": 2, "attention_size": 16}
+    assert stored["attention_options"] == {"heads": 2, "size": 16}
     train_cfg = json.loads(meta["train_config"])
     assert train_cfg["precision"] == "bf16" and train_cfg["lr_schedule"] == "inverse-sqrt"
 

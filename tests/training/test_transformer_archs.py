@@ -45,4 +45,4 @@ def test_flags_override_a_transformer_arch_and_auto_attention_follows():
     model, _ = build("transformer-tiny", {"decoder-heads": 8, "decoder-layers": 2})
     assert len(model.decoder.layers) == 2
     assert model.decoder.layers[0].cross_attn.heads == 8
-    assert model.config.attention_options == {"heads": 8, "attention_size": 256}
+    assert model.config.attention_options == {"heads": 8, "size": 256}

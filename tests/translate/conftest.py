@@ -25,7 +25,7 @@ def save_checkpoint(save_dir: Path, data_dir: Path, *, seed: int, name: str) -> 
         decoder="bahdanau",
         emb_size=16,
         encoder_options={"hidden_size": 16, "layers": 1},
-        attention_options={"attention_size": 16},
+        attention_options={"size": 16},
         decoder_options={"hidden_size": 24},
     )
     torch.manual_seed(seed)

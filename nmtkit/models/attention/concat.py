@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -14,7 +15,9 @@ from nmtkit.models.base import AttentionMemory, Scorer
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ConcatConfig(ConfigBase):
-    attention_size: int = option(256, help="size A of the hidden layer of the scoring MLP")
+    size: int = option(256, help="size A of the hidden layer of the scoring MLP")
+
+    renamed: ClassVar[dict[str, str]] = {"attention_size": "size"}  # 0.1.0 checkpoints
 
 
 @ATTENTION.register("concat", config=ConcatConfig, aliases=("additive", "mlp"))
@@ -26,19 +29,19 @@ class ConcatScorer(Scorer):
 
     def __init__(self, config: ConcatConfig, *, query_size: int, key_size: int) -> None:
         super().__init__(config, query_size=query_size, key_size=key_size)
-        self.key_proj = nn.Linear(key_size, config.attention_size)
-        self.query_proj = nn.Linear(query_size, config.attention_size, bias=False)
-        self.v = nn.Linear(config.attention_size, 1, bias=False)
+        self.key_proj = nn.Linear(key_size, config.size)
+        self.query_proj = nn.Linear(query_size, config.size, bias=False)
+        self.v = nn.Linear(config.size, 1, bias=False)
 
     @classmethod
     def check(cls, config: ConfigBase, *, query_size: int, key_size: int) -> str | None:
-        if config.attention_size < 1:  # type: ignore[attr-defined]
+        if config.size < 1:  # type: ignore[attr-defined]
             return "attention size must be >= 1"
         return None
 
     @classmethod
     def describe(cls, config: ConfigBase) -> str:
-        return f"additive, A={config.attention_size}"  # type: ignore[attr-defined]
+        return f"additive, A={config.size}"  # type: ignore[attr-defined]
 
     def prepare(self, values: Tensor, pad_mask: Tensor) -> AttentionMemory:
         proj_keys = self.key_proj(values)  # (B, S, A)

@@ -18,7 +18,9 @@ from nmtkit.models.base import AttentionMemory, Scorer, attention_weights
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class MultiheadConfig(ConfigBase):
     heads: int = option(4, help="number of attention heads H")
-    attention_size: int = option(256, help="total size A of the projected queries/keys/values")
+    size: int = option(256, help="total size A of the projected queries/keys/values")
+
+    renamed: ClassVar[dict[str, str]] = {"attention_size": "size"}  # 0.1.0 checkpoints
 
 
 @ATTENTION.register("multihead", config=MultiheadConfig)
@@ -36,7 +38,7 @@ class MultiheadScorer(Scorer):
 
     def __init__(self, config: MultiheadConfig, *, query_size: int, key_size: int) -> None:
         super().__init__(config, query_size=query_size, key_size=key_size)
-        size = config.attention_size
+        size = config.size
         self.heads = config.heads
         self.head_size = size // config.heads
         self.query_proj = nn.Linear(query_size, size)
@@ -46,11 +48,11 @@ class MultiheadScorer(Scorer):
     @classmethod
     def describe(cls, config: ConfigBase) -> str:
         assert isinstance(config, MultiheadConfig)
-        return f"{config.heads} heads, A={config.attention_size}"
+        return f"{config.heads} heads, A={config.size}"
 
     @classmethod
     def check(cls, config: ConfigBase, *, query_size: int, key_size: int) -> str | None:
-        heads, size = config.heads, config.attention_size  # type: ignore[attr-defined]
+        heads, size = config.heads, config.size  # type: ignore[attr-defined]
         if heads < 1 or size < 1 or size % heads:
             return (
                 f"multihead attention size ({size}) must be a positive multiple of the number "

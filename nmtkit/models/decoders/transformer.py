@@ -91,7 +91,7 @@ class TransformerDecoder(Decoder):
     def attention_defaults(cls, config: ConfigBase, *, emb_size: int) -> dict[str, Any]:
         """Cross-attention as in Vaswani et al.: the decoder's heads, over the model size."""
         assert isinstance(config, TransformerDecoderConfig)
-        return {"heads": config.heads, "attention_size": config.size(emb_size)}
+        return {"heads": config.heads, "size": config.size(emb_size)}
 
     @classmethod
     def query_size(cls, config: ConfigBase, *, emb_size: int) -> int:
