@@ -55,3 +55,22 @@ def test_average_refuses_different_architectures(
         )
     with pytest.raises(UsageError, match="at least two"):
         average_checkpoints([run_dir / "checkpoint_last.safetensors"], tmp_path / "x.safetensors")
+
+
+def test_checkpoint_avg_at_the_end_is_the_mean_of_the_kept_checkpoints(
+    tiny_data_dir: Path, tmp_path: Path
+) -> None:
+    save = tmp_path / "save"
+    out = train(tiny_data_dir, save, max_steps=6, validate_every=2, keep_last=2, lr=1e-2)
+    assert "averaged 2 step checkpoints into checkpoint_avg.safetensors" in out
+    kept = sorted(p.name for p in save.glob("checkpoint_step*.safetensors"))
+    assert kept == ["checkpoint_step4.safetensors", "checkpoint_step6.safetensors"]
+    four, _ = load_tensors(save / kept[0])
+    six, _ = load_tensors(save / kept[1])
+    avg, _ = load_tensors(save / "checkpoint_avg.safetensors")
+    assert avg.keys() == four.keys()
+    for name in avg:  # computed here independently: float64 mean, cast to float32
+        mean = ((four[name].double() + six[name].double()) / 2).to(four[name].dtype)
+        assert torch.equal(avg[name], mean), name
+    assert not torch.equal(avg[name], six[name])  # not a copy of the last one
+    model_from_checkpoint(save / "checkpoint_avg.safetensors")
