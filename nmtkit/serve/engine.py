@@ -173,7 +173,7 @@ def model_info(translator: Any, checkpoints: list[Path]) -> dict[str, Any]:
         "checkpoints": entries,
         "ensemble": len(entries) > 1,
         "tokenizer": translator.tokenizer.identity(),
-        "device": translator.device,
+        "device": str(translator.device),
         "search": translator.search.to_dict(),
         "options": {k: v for k, v in translator.options.to_dict().items()
                     if k in SERVE_TRANSLATE_OPTIONS},

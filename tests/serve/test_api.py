@@ -149,6 +149,7 @@ def test_health_model_openapi_and_page(client: Any, trained_checkpoint: Path) ->
     assert info["checkpoints"][0]["path"] == str(trained_checkpoint)
     assert info["checkpoints"][0]["architecture"]["decoder"] == "bahdanau"
     assert info["tokenizer"]["src_vocab_size"] == 300 and info["search"]["beam"] == 5
+    assert info["device"] == "cpu" and info["options"]["precision"] == "fp32"
     schema = client.get("/openapi.json").json()
     assert set(schema["paths"]) >= {"/v1/translate", "/v1/health", "/v1/model", "/metrics"}
     props = schema["components"]["schemas"]["TranslateRequest"]["properties"]
