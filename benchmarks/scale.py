@@ -17,6 +17,13 @@ as its own process and reports wall seconds and its peak RSS (wait4: the main pr
 
 Prints a markdown table and writes results.json (and a log-log PNG with --plot, if matplotlib is
 installed). The machine may be shared: compare sizes within one run.
+
+    .venv/bin/python benchmarks/scale.py --index-only --sizes 1,10,100,400
+
+times only training's batching index at each size, without building the corpora: the 1x data
+directory's pair lengths tiled k times are exactly the lengths of the k-times concatenation, and
+the epoch plan (`plan_batches` with the default --batch-size, and with --max-tokens 4096) is built
+from them in a fresh process (seconds, and peak RSS growth over the process after loading).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import argparse
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -32,7 +40,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "examples" / "multi30k" / "data"
-SMALL_MODEL = ["--emb-size", "64", "--encoder-hidden-size", "64", "--decoder-hidden-size", "64"]
+SMALL_MODEL = ["--emb-size", "64", "--encoder-hidden-size", "64", "--decoder-hidden-size", "128"]
 
 
 def run(cmd: list[str], *, stdin: Path | None = None, first_line: Path | None = None
@@ -44,11 +52,14 @@ def run(cmd: list[str], *, stdin: Path | None = None, first_line: Path | None = 
     first = None
     with open(stdin or "/dev/null", "rb") as fin:
         proc = subprocess.Popen(argv, stdin=fin, stdout=subprocess.DEVNULL)
-        while first_line is not None and first is None and proc.poll() is None:
-            if first_line.is_file() and b"\n" in first_line.read_bytes()[:4096]:
+        pid = 0
+        while first_line is not None and first is None:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)  # reaps it if it ended
+            if pid or (first_line.is_file() and b"\n" in first_line.read_bytes()[:4096]):
                 first = time.perf_counter() - start
             time.sleep(0.02)
-        _, status, usage = os.wait4(proc.pid, 0)
+        if not pid:
+            _, status, usage = os.wait4(proc.pid, 0)
     if os.waitstatus_to_exitcode(status):
         raise SystemExit(f"failed: {' '.join(argv)}")
     out = {"wall_s": time.perf_counter() - start, "peak_mib": usage.ru_maxrss / 1024}
@@ -89,11 +100,14 @@ def measure(work: Path, k: int, args: argparse.Namespace) -> dict[str, float]:
     r = run(["preprocess", *common, "--out", str(reused), "--spm-model", str(trained)])
     row.update(prep_reuse_s=r["wall_s"], prep_reuse_mib=r["peak_mib"], dir_mib=dir_mib(reused))
     save = work / f"model{k}"
+    shutil.rmtree(save, ignore_errors=True)  # its metrics.jsonl marks the first update
     r = run(["train", str(reused), "--save-dir", str(save), "--force", "--max-steps",
              str(args.updates), "--log-every", "1", "--validate-every", "0", "--max-epochs", "0",
              "--keep-last", "0", *SMALL_MODEL], first_line=save / "metrics.jsonl")  # fmt: skip
     row.update(train_first_update_s=r["first_update_s"], train_s=r["wall_s"],
                train_mib=r["peak_mib"])  # fmt: skip
+    if not args.translate_lines:
+        return {**row, "translate_s": float("nan"), "translate_mib": float("nan")}
     lines = work / f"input{args.translate_lines}.en"
     if not lines.is_file():
         src = (corpus / "train.en").read_bytes().splitlines(keepends=True)
@@ -147,16 +161,56 @@ def plot(rows: list[dict[str, float]], path: Path) -> None:
     print(f"plot: {path}")
 
 
+INDEX_CHILD = """
+import json, resource, sys, time, torch
+from nmtkit.data.batching import plan_batches
+from nmtkit.data.manifest import Manifest
+from nmtkit.data.shards import open_split
+from nmtkit.training import TrainConfig
+split = open_split(Manifest.load(sys.argv[1]), "train")
+k = int(sys.argv[2])
+src, tgt = split.src_lengths.repeat(k), split.tgt_lengths.repeat(k)
+rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+out = {"k": k, "pairs": len(src), "base_mib": rss()}
+for name, budget in (("batch_size", {"batch_size": TrainConfig().batch_size}),
+                     ("max_tokens", {"max_tokens": 4096})):
+    start = time.perf_counter()
+    plan = plan_batches(src, tgt, **budget, seed=1, epoch=0)
+    out[name + "_s"] = time.perf_counter() - start
+    out[name + "_batches"] = len(plan)
+    del plan
+out["growth_mib"] = rss() - out["base_mib"]
+print(json.dumps(out))
+"""
+
+
+def index_only(args: argparse.Namespace) -> None:
+    """Time the epoch plan for each size from the 1x directory's lengths tiled k times."""
+    one = args.work / "data1"
+    if not (one / "manifest.json").is_file():
+        corpus = make_corpus(args.work, 1)
+        run(["preprocess", "-s", "en", "-t", "de", "--train", str(corpus / "train"), "--out",
+             str(one), "--force"])  # fmt: skip
+    for k in (int(x) for x in args.sizes.split(",")):
+        done = subprocess.run([sys.executable, "-c", INDEX_CHILD, str(one), str(k)],
+                              capture_output=True, text=True, check=True)  # fmt: skip
+        print(done.stdout.strip(), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1,10,100,400", help="multiples of Multi30k's 29k")
     parser.add_argument("--work", type=Path, default=Path("/tmp/nmtkit-scale"))
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--updates", type=int, default=100)
-    parser.add_argument("--translate-lines", type=int, default=100_000)
+    parser.add_argument("--translate-lines", type=int, default=100_000, help="0: skip")
     parser.add_argument("--plot", type=Path, default=None)
+    parser.add_argument("--index-only", action="store_true", help="time the batching index only")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.index_only:
+        index_only(args)
+        return
     rows = []
     for k in (int(x) for x in args.sizes.split(",")):
         rows.append(measure(args.work, k, args))

@@ -27,28 +27,38 @@ def _order(
 ) -> tuple[Tensor, Tensor]:
     """Pairs sorted by (width, src length, tgt length), ties in a seeded random order if `gen`.
 
-    One stable sort of int64 keys: the length key in the high bits, random bits below it (32,
-    fewer only for sentences of over 1,290 pieces).
-    Returns the order (N,) int32 and the sorted widths (N,) int32 (read back from the keys, so
-    no gather by the order is needed).
+    Each pair gets one int64 key: its length key in the high bits, random bits (with `gen`),
+    and its index in the low bits. Keys are unique, so one in-place sort of the keys alone
+    (numpy's, which needs no index array and no buffer) gives the order: the only N-sized
+    memory is the keys (8 bytes per pair) and the results (int32 order and widths).
+    Returns the order (N,) int32 and the widths in that order (N,) int32.
     """
     n = len(src_lengths)
     top = int(max(src_lengths.max(), tgt_lengths.max())) + 2 if n else 1
-    shift = min(32, 63 - (top**3 - 1).bit_length())  # random bits below the length key
+    index_bits = max(1, (n - 1).bit_length())
+    length_bits = (top**3 - 1).bit_length()
+    random_bits = min(32, 63 - length_bits - index_bits) if gen is not None else 0
+    if random_bits < 0:
+        raise ValueError(f"{n} pairs with sentences of {top - 2} pieces are too many to batch")
+    low = random_bits + index_bits
     key = torch.empty(n, dtype=torch.int64)  # (N,) built in slices: no N-sized temporaries
     for a in range(0, n, _SLICE):
         src = src_lengths[a : a + _SLICE].to(torch.int64)
         tgt = tgt_lengths[a : a + _SLICE].to(torch.int64)
         part = torch.maximum(src, tgt).add_(1).mul_(top).add_(src).mul_(top).add_(tgt)
-        part.mul_(1 << shift)  # the length key in the high bits
-        if gen is not None:
-            part.add_(torch.randint(0, 1 << shift, (len(part),), generator=gen, dtype=torch.int64))
+        part.mul_(1 << low).add_(torch.arange(a, a + len(part)))
+        if random_bits:
+            bits = torch.randint(0, 1 << random_bits, (len(part),), generator=gen)
+            part.add_(bits.mul_(1 << index_bits))
         key[a : a + len(part)] = part
-    values, indices = torch.sort(key, stable=True)  # (N,), (N,) int64
-    del key
-    width = values.div_((1 << shift) * top * top, rounding_mode="floor").to(torch.int32)  # (N,)
-    del values
-    return indices.to(torch.int32), width
+    key.numpy().sort(kind="quicksort")  # in place, unique keys: no stability needed
+    order = torch.empty(n, dtype=torch.int32)  # (N,)
+    width = torch.empty(n, dtype=torch.int32)  # (N,)
+    for a in range(0, n, _SLICE):
+        part = key[a : a + _SLICE]
+        order[a : a + len(part)] = part & ((1 << index_bits) - 1)
+        width[a : a + len(part)] = part.div((1 << low) * top * top, rounding_mode="floor")
+    return order, width
 
 
 def _cut(width: Tensor, max_tokens: int | None, batch_size: int | None) -> Tensor:

@@ -38,7 +38,7 @@ class PreprocessConfig(ConfigBase):
         1_000_000, help="Sentences sampled (shuffled) to train sentencepiece (0 = all)."
     )
     input_char_limit: int = option(
-        30_000_000, help="Also cap that sample at this many characters: sentencepiece's trainer "
+        20_000_000, help="Also cap that sample at this many characters: sentencepiece's trainer "
         "memory grows with the sampled characters, so this bounds it (0 = no cap)."
     )
     spm_model: str | None = option(
