@@ -17,15 +17,8 @@ from nmtkit.errors import UsageError
 C = TypeVar("C", bound="ConfigBase")
 
 
-def option(
-    default: Any,
-    *,
-    help: str,
-    short: str | None = None,
-    negation: str | None = None,
-    required: bool = False,
-    hidden: bool = False,
-) -> Any:
+def option(default: Any, *, help: str, short: str | None = None, negation: str | None = None,
+           required: bool = False, hidden: bool = False) -> Any:  # fmt: skip
     """A config field with its help text, plus how its flag is spelled (read by cli/options.py).
 
     `short`: a one-letter alias (`-s`). `negation`: the off spelling of a bool flag (`separate` for

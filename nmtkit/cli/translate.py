@@ -17,69 +17,47 @@ HELP = (
 )
 
 
-def _groups() -> dict[str, Any]:
-    from nmtkit.cli.options import config_flags
+def _configs() -> dict[str, Any]:
     from nmtkit.plugins import PluginConfig
     from nmtkit.search.config import SearchConfig
-    from nmtkit.translate.options import TranslateConfig
+    from nmtkit.translate.options import TranslateConfig, TranslateFilesConfig
 
-    return {
-        "search": config_flags(SearchConfig, group="search"),
-        "translate": config_flags(TranslateConfig, group="translate"),
-        "plugins": config_flags(PluginConfig, group="plugins"),
-    }
+    return {"files": TranslateFilesConfig, "search": SearchConfig,
+            "translate": TranslateConfig, "plugins": PluginConfig}  # fmt: skip
 
 
 def register(app: typer.Typer) -> None:
-    from nmtkit.cli.options import with_flags
+    from nmtkit.cli.options import config_flags, with_flags
 
-    groups = _groups()
+    configs = _configs()
+    groups = {group: config_flags(cls, group=group) for group, cls in configs.items()}
+    specs = [s for group in groups.values() for s in group]
 
-    def translate(
-        checkpoint: list[str] = typer.Option(
-            ..., "-c", "--checkpoint", help="Checkpoint (.safetensors); repeat for an ensemble."
-        ),
-        input: str | None = typer.Option(
-            None, "--input", "-i", help="Read source lines from this file instead of stdin."
-        ),
-        output: str | None = typer.Option(
-            None, "--output", "-o", help="Write translations to this file (atomically)."
-        ),
-        **kwargs: Any,
-    ) -> None:
-        run_translate(checkpoint, input, output, kwargs, groups)
+    def translate(**kwargs: Any) -> None:
+        run_translate(kwargs, specs, configs)
 
-    panels = [("Search", groups["search"]), ("Pipeline", groups["translate"]),
-              ("Plugins", groups["plugins"])]  # fmt: skip
+    panels = [(None, groups["files"]), ("Search", groups["search"]),
+              ("Pipeline", groups["translate"]), ("Plugins", groups["plugins"])]  # fmt: skip
     with_flags(translate, panels)
     app.command("translate", help=HELP)(translate)
 
 
-def run_translate(
-    checkpoints: list[str],
-    input: str | None,
-    output: str | None,
-    flags: dict[str, Any],
-    groups: dict[str, Any],
-) -> None:
+def run_translate(flags: dict[str, Any], specs: list[Any], classes: dict[str, Any]) -> None:
     import sys
 
     from nmtkit.cli.options import configs_from_flags
-    from nmtkit.plugins import PluginConfig, load_user_dirs
-    from nmtkit.search.config import SearchConfig
-    from nmtkit.translate.options import TranslateConfig
+    from nmtkit.plugins import load_user_dirs
     from nmtkit.translate.pipeline import run
 
-    specs = [s for group in groups.values() for s in group]
-    classes = {"search": SearchConfig, "translate": TranslateConfig, "plugins": PluginConfig}
     configs = configs_from_flags(flags, specs, classes)
     load_user_dirs(configs["plugins"].user_dir)  # before any checkpoint names a component
-    search, options = configs["search"], configs["translate"]
+    files = configs["files"]
 
     def log(message: str) -> None:
         sys.stderr.write(f"nmtkit: {message}\n")
         sys.stderr.flush()
 
     run(
-        checkpoints=checkpoints, search=search, options=options, input=input, output=output, log=log
-    )
+        checkpoints=files.checkpoint, search=configs["search"], options=configs["translate"],
+        input=files.input, output=files.output, log=log,
+    )  # fmt: skip

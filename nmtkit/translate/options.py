@@ -15,6 +15,21 @@ Precision = Literal["auto", "fp32", "bf16", "fp16"]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class TranslateFilesConfig(ConfigBase):
+    """What `nmtkit translate` reads and writes."""
+
+    checkpoint: list[str] = option(
+        [], help="Checkpoint (.safetensors); repeat for an ensemble.", short="c", required=True
+    )
+    input: str | None = option(
+        None, help="Read source lines from this file instead of stdin.", short="i"
+    )
+    output: str | None = option(
+        None, help="Write translations to this file (atomically).", short="o"
+    )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class TranslateConfig(ConfigBase):
     """How text flows through translation; search options live in SearchConfig."""
 
