@@ -18,7 +18,7 @@ from nmtkit.training.state import STATE_FILE
 TINY = [
     "--batch-size", "32", "--threads", "1", "--device", "cpu", "--precision", "fp32",
     "--warmup-steps", "0", "--lr", "0.01", "--log-every", "1", "--max-epochs", "0",
-    "--emb-size", "16", "--encoder-hidden-size", "16", "--attention-attention-size", "16",
+    "--emb-size", "16", "--encoder-hidden-size", "16", "--attention-size", "16",
     "--decoder-hidden-size", "24", "--cell", "gru",
 ]  # fmt: skip
 
@@ -121,7 +121,7 @@ def test_resume_with_the_same_config_file_and_refusal_of_a_changed_one(
 ) -> None:
     toml = tmp_path / "run.toml"
     toml.write_text('attention = "additive"\ndecoder = "bahdanau"\ncell = "gru"\n'
-                    'attention-attention-size = 16\ndecoder_hidden_size = 24\n'
+                    'attention-size = 16\ndecoder_hidden_size = 24\n'
                     '[encoder]\nhidden_size = 16\n')  # fmt: skip
     save = tmp_path / "save"
     command = ["train", tiny_data_dir, "--save-dir", save, "--config", toml, *TINY[:-8]]
