@@ -49,40 +49,29 @@ def _register_full(app: typer.Typer) -> None:
     def train(
         data_dir: Path = typer.Argument(..., help="Data directory written by `nmtkit preprocess`."),
         save_dir: Path = typer.Option(..., "--save-dir", help="Where checkpoints and logs go."),
-        arch: str | None = typer.Option(
-            None,
+        arch: str | None = _architecture_option(
             "--arch",
-            help=f"Named architecture: {', '.join(ARCHITECTURES.names())}. It sets components "
+            f"Named architecture: {', '.join(ARCHITECTURES.names())}. It sets components "
             "and options; flags and --config override it (see `nmtkit models`).",
-            rich_help_panel="Architecture",
         ),
-        encoder: str | None = typer.Option(
-            None,
+        encoder: str | None = _architecture_option(
             "--encoder",
-            help=f"Encoder: {', '.join(ENCODERS.choices())} (default: {defaults.encoder})."
+            f"Encoder: {', '.join(ENCODERS.choices())} (default: {defaults.encoder})."
             f"{_implications(ENCODERS)}",
-            rich_help_panel="Architecture",
         ),
-        attention: str | None = typer.Option(
-            None,
+        attention: str | None = _architecture_option(
             "--attention",
-            help=f"Attention scorer: {', '.join(ATTENTION.choices())} "
+            f"Attention scorer: {', '.join(ATTENTION.choices())} "
             f"(default: {defaults.attention}, the decoder's own: dot for RNN decoders, "
             f"multihead for transformer).{_implications(ATTENTION)}",
-            rich_help_panel="Architecture",
         ),
-        decoder: str | None = typer.Option(
-            None,
+        decoder: str | None = _architecture_option(
             "--decoder",
-            help=f"Decoder: {', '.join(DECODERS.choices())} (default: {defaults.decoder})."
+            f"Decoder: {', '.join(DECODERS.choices())} (default: {defaults.decoder})."
             f"{_implications(DECODERS)}",
-            rich_help_panel="Architecture",
         ),
-        cell: str | None = typer.Option(
-            None,
-            "--cell",
-            help="Shorthand: RNN cell (gru|lstm) for encoder and decoder.",
-            rich_help_panel="Architecture",
+        cell: str | None = _architecture_option(
+            "--cell", "Shorthand: RNN cell (gru|lstm) for encoder and decoder."
         ),
         config: Path | None = typer.Option(
             None,
@@ -125,6 +114,11 @@ def _register_full(app: typer.Typer) -> None:
     ]
     with_flags(train, panels)
     app.command("train", help=HELP)(train)
+
+
+def _architecture_option(flag: str, help: str) -> Any:
+    """A component selector or shorthand, shown in the help's "Architecture" panel."""
+    return typer.Option(None, flag, help=help, rich_help_panel="Architecture")
 
 
 def _implications(registry: Any) -> str:
