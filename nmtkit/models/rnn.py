@@ -9,7 +9,7 @@ that reads target embeddings is computed once over (B, T), only the rest runs pe
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -39,6 +39,27 @@ def make_rnn(
         dropout=dropout if layers > 1 else 0.0,
         bidirectional=bidirectional,
         batch_first=True,
+    )
+
+
+class RNNSizes(Protocol):
+    """The config fields that size a recurrent stack (encoder and RNN decoder configs have them)."""
+
+    cell: Cell
+    hidden_size: int
+    layers: int
+    dropout: float
+
+
+def rnn_for(config: RNNSizes, *, input_size: int, bidirectional: bool = False) -> nn.RNNBase:
+    """make_rnn sized by a component's config."""
+    return make_rnn(
+        config.cell,
+        input_size=input_size,
+        hidden_size=config.hidden_size,
+        layers=config.layers,
+        dropout=config.dropout,
+        bidirectional=bidirectional,
     )
 
 

@@ -15,10 +15,10 @@ from torch import Tensor, nn
 
 from nmtkit.config import ConfigBase, option
 from nmtkit.models import DECODERS
-from nmtkit.models.base import Decoder, EncoderOutput, Scorer
+from nmtkit.models.base import EncoderOutput, Scorer
 from nmtkit.models.decoders.rnn_base import (
+    RNNDecoder,
     RNNDecoderConfig,
-    check_rnn_config,
     initial_state,
     make_bridge,
     rnn_words,
@@ -35,7 +35,7 @@ class BahdanauConfig(RNNDecoderConfig):
 
 
 @DECODERS.register("bahdanau", config=BahdanauConfig)
-class BahdanauDecoder(Decoder):
+class BahdanauDecoder(RNNDecoder):
     """Attend with the previous state, feed the context into the cell, deep output.
 
     Speed: the embedding part of the cell's input gates is computed once over all T; the loop
@@ -77,7 +77,10 @@ class BahdanauDecoder(Decoder):
         assert isinstance(config, BahdanauConfig)
         if config.output_size is not None and config.output_size < 1:
             return "decoder output size must be >= 1"
-        return check_rnn_config(config)
+        return super().check(
+            config, emb_size=emb_size, enc_output_size=enc_output_size,
+            enc_final_size=enc_final_size,
+        )
 
     @classmethod
     def describe(cls, config: ConfigBase) -> str:

@@ -15,10 +15,10 @@ from torch import Tensor, nn
 
 from nmtkit.config import ConfigBase, option
 from nmtkit.models import DECODERS
-from nmtkit.models.base import Decoder, EncoderOutput, Scorer
+from nmtkit.models.base import EncoderOutput, Scorer
 from nmtkit.models.decoders.rnn_base import (
+    RNNDecoder,
     RNNDecoderConfig,
-    check_rnn_config,
     initial_state,
     make_bridge,
     rnn_words,
@@ -38,7 +38,7 @@ class LuongConfig(RNNDecoderConfig):
 
 
 @DECODERS.register("luong", config=LuongConfig)
-class LuongDecoder(Decoder):
+class LuongDecoder(RNNDecoder):
     """RNN step first, then attend with h_t; output h~_t = tanh(W_c [c_t; h_t]).
 
     Without input feeding the teacher-forced forward is one nn.GRU/nn.LSTM call over all T
@@ -72,13 +72,6 @@ class LuongDecoder(Decoder):
         self.combine = nn.Linear(combined_in, config.hidden_size, bias=False)
         self.dropout = nn.Dropout(config.dropout)
         self.output_size = config.hidden_size
-
-    @classmethod
-    def check(
-        cls, config: ConfigBase, *, emb_size: int, enc_output_size: int, enc_final_size: int
-    ) -> str | None:
-        assert isinstance(config, LuongConfig)
-        return check_rnn_config(config)
 
     @classmethod
     def describe(cls, config: ConfigBase) -> str:

@@ -13,14 +13,14 @@ from torch import Tensor, nn
 
 from nmtkit.config import ConfigBase
 from nmtkit.models import DECODERS
-from nmtkit.models.base import AttentionMemory, Decoder, EncoderOutput, Scorer
+from nmtkit.models.base import AttentionMemory, EncoderOutput, Scorer
 from nmtkit.models.decoders.rnn_base import (
+    RNNDecoder,
     RNNDecoderConfig,
-    check_rnn_config,
     make_bridge,
     rnn_words,
 )
-from nmtkit.models.rnn import make_rnn, run_rnn
+from nmtkit.models.rnn import rnn_for, run_rnn
 from nmtkit.models.rnn_state import RNNState
 
 
@@ -30,7 +30,7 @@ class PlainConfig(RNNDecoderConfig):
 
 
 @DECODERS.register("plain", config=PlainConfig)
-class PlainDecoder(Decoder):
+class PlainDecoder(RNNDecoder):
     """Bridge + RNN, no attention. Attention weights are returned as zeros (B, T, S).
 
     The state's memory carries only the source padding mask (zero-width values) so the weights
@@ -52,26 +52,13 @@ class PlainDecoder(Decoder):
         assert scorer is None, "the plain decoder takes no scorer"
         self.config = config
         self.bridge = make_bridge(config, enc_final_size)
-        self.rnn = make_rnn(
-            config.cell,
-            input_size=emb_size,
-            hidden_size=config.hidden_size,
-            layers=config.layers,
-            dropout=config.dropout,
-        )
+        self.rnn = rnn_for(config, input_size=emb_size)
         self.dropout = nn.Dropout(config.dropout)
         self.output_size = config.hidden_size
 
     @classmethod
     def query_size(cls, config: ConfigBase, *, emb_size: int) -> int:
         return 0
-
-    @classmethod
-    def check(
-        cls, config: ConfigBase, *, emb_size: int, enc_output_size: int, enc_final_size: int
-    ) -> str | None:
-        assert isinstance(config, PlainConfig)
-        return check_rnn_config(config)
 
     @classmethod
     def describe(cls, config: ConfigBase) -> str:

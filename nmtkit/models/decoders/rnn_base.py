@@ -1,4 +1,4 @@
-"""Fields and checks shared by the RNN decoders (bahdanau, luong, plain); registers nothing."""
+"""Fields, checks and the RNNDecoder base of the RNN decoders (bahdanau, luong, plain)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import dataclasses
 from torch import Tensor
 
 from nmtkit.config import ConfigBase, option
-from nmtkit.models.base import AttentionMemory, EncoderOutput, Scorer
+from nmtkit.models.base import AttentionMemory, Decoder, EncoderOutput, Scorer
 from nmtkit.models.rnn import Bridge, BridgeKind, Cell, to_autocast
 from nmtkit.models.rnn_state import RNNState
 
@@ -35,6 +35,17 @@ def check_rnn_config(config: RNNDecoderConfig) -> str | None:
     if not 0.0 <= config.dropout < 1.0:
         return "decoder dropout must be in [0, 1)"
     return None
+
+
+class RNNDecoder(Decoder):
+    """Base of the RNN decoder family: the config check every RNN decoder shares."""
+
+    @classmethod
+    def check(
+        cls, config: ConfigBase, *, emb_size: int, enc_output_size: int, enc_final_size: int
+    ) -> str | None:
+        assert isinstance(config, RNNDecoderConfig)
+        return check_rnn_config(config)
 
 
 def make_bridge(config: RNNDecoderConfig, enc_final_size: int) -> Bridge:

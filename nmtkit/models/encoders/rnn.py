@@ -11,7 +11,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from nmtkit.config import ConfigBase, option
 from nmtkit.models import ENCODERS
 from nmtkit.models.base import Encoder, EncoderOutput
-from nmtkit.models.rnn import Cell, make_rnn, run_rnn
+from nmtkit.models.rnn import Cell, rnn_for, run_rnn
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -52,14 +52,7 @@ class RNNEncoder(Encoder):
         super().__init__()
         self.config = config
         self.output_size, self.final_size = self.sizes(config, emb_size=emb_size)
-        self.rnn = make_rnn(
-            config.cell,
-            input_size=emb_size,
-            hidden_size=config.hidden_size,
-            layers=config.layers,
-            dropout=config.dropout,
-            bidirectional=config.bidirectional,
-        )
+        self.rnn = rnn_for(config, input_size=emb_size, bidirectional=config.bidirectional)
         self.dropout = nn.Dropout(config.dropout)
 
     @classmethod
