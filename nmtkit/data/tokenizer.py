@@ -19,6 +19,7 @@ import sentencepiece as spm
 from nmtkit.data import specials
 from nmtkit.data.textio import clean_line
 from nmtkit.errors import UsageError
+from nmtkit.io.atomic import atomic_open, atomic_write_with
 
 TOKENIZER_FILE = "tokenizer.json"
 SPECIALS = {
@@ -179,9 +180,12 @@ class Tokenizer:
         directory.mkdir(parents=True, exist_ok=True)
         for model in {self.src_model, self.tgt_model}:
             if model.resolve() != (directory / model.name).resolve():
-                shutil.copyfile(model, directory / model.name)
+                # atomic: a run killed mid-copy must not leave a truncated model in a save dir
+                target = directory / model.name
+                atomic_write_with(target, lambda tmp, m=model: shutil.copyfile(m, tmp))
         text = json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n"
-        (directory / TOKENIZER_FILE).write_text(text, encoding="utf-8")
+        with atomic_open(directory / TOKENIZER_FILE) as out:
+            out.write(text)
 
     def identity(self) -> dict[str, Any]:
         """What a checkpoint stores to recognise its tokenizer later (JSON-able)."""
