@@ -68,3 +68,17 @@ def tiny_data_dir(tmp_path_factory: pytest.TempPathFactory, tiny_corpus_dir: Pat
     )
     run(cfg)
     return out
+
+
+@pytest.fixture
+def fixture_ckpt(tmp_path: Path) -> Path:
+    """The compatibility fixture's GRU model (tiny and fast), beside its tokenizer, in tmp_path."""
+    import shutil
+
+    compat = Path(__file__).resolve().parent / "fixtures" / "compat" / "v0.1.0"
+    save = tmp_path / "model"
+    save.mkdir()
+    for name in ("spm.model", "tokenizer.json"):
+        shutil.copy(compat / "data" / name, save / name)
+    shutil.copy(compat / "models" / "gru_bahdanau_concat.safetensors", save / "ckpt.safetensors")
+    return save / "ckpt.safetensors"

@@ -9,15 +9,12 @@ killing the process), or writes its standard output to /dev/full (ENOSPC).
 from __future__ import annotations
 
 import resource
-import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "compat" / "v0.1.0"
 
 
 def nmtkit(*args: str, limit: int | None = None, stdout=subprocess.PIPE, stdin=None):
@@ -41,22 +38,11 @@ def leftovers(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if p.name.endswith(".tmp"))
 
 
-@pytest.fixture
-def checkpoint(tmp_path: Path) -> Path:
-    """The compatibility fixture's GRU model, beside its tokenizer."""
-    save = tmp_path / "model"
-    save.mkdir()
-    for name in ("spm.model", "tokenizer.json"):
-        shutil.copy(FIXTURE / "data" / name, save / name)
-    shutil.copy(FIXTURE / "models" / "gru_bahdanau_concat.safetensors", save / "ckpt.safetensors")
-    return save / "ckpt.safetensors"
-
-
-def test_translate_output_file_over_the_limit(tmp_path: Path, checkpoint: Path) -> None:
+def test_translate_output_file_over_the_limit(tmp_path: Path, fixture_ckpt: Path) -> None:
     src = tmp_path / "src.txt"
     src.write_text("A man in a blue shirt.\n" * 200, encoding="utf-8")
     out = tmp_path / "out.txt"
-    done = nmtkit("translate", "-c", str(checkpoint), "--greedy", "-i", str(src), "-o", str(out),
+    done = nmtkit("translate", "-c", str(fixture_ckpt), "--greedy", "-i", str(src), "-o", str(out),
                   limit=2000)  # fmt: skip
     assert done.returncode != 0
     line = one_error_line(done.stderr)
@@ -65,11 +51,11 @@ def test_translate_output_file_over_the_limit(tmp_path: Path, checkpoint: Path) 
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
-def test_translate_to_a_full_disk(tmp_path: Path, checkpoint: Path) -> None:
+def test_translate_to_a_full_disk(tmp_path: Path, fixture_ckpt: Path) -> None:
     src = tmp_path / "src.txt"
     src.write_text("A man.\nTwo dogs.\n", encoding="utf-8")
     with open("/dev/full", "w") as full:
-        done = nmtkit("translate", "-c", str(checkpoint), "--greedy", "-i", str(src), stdout=full)
+        done = nmtkit("translate", "-c", str(fixture_ckpt), "--greedy", "-i", str(src), stdout=full)
     assert done.returncode != 0
     assert "No space left on device" in one_error_line(done.stderr)
 

@@ -3,26 +3,11 @@ the lines it sent translated. Real shell pipelines with real processes."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "compat" / "v0.1.0"
 NMTKIT = f"{sys.executable} -m nmtkit"
-
-
-@pytest.fixture
-def checkpoint(tmp_path: Path) -> Path:
-    """The compatibility fixture's GRU model (tiny and fast), beside its tokenizer."""
-    save = tmp_path / "model"
-    save.mkdir()
-    for name in ("spm.model", "tokenizer.json"):
-        shutil.copy(FIXTURE / "data" / name, save / name)
-    shutil.copy(FIXTURE / "models" / "gru_bahdanau_concat.safetensors", save / "ckpt.safetensors")
-    return save / "ckpt.safetensors"
 
 
 def pipeline(command: str, tmp_path: Path) -> tuple[list[str], str, int]:
@@ -37,11 +22,11 @@ def assert_quiet(err: str) -> None:
     assert "Traceback" not in err and "BrokenPipe" not in err and "Exception" not in err, err
 
 
-def test_translate_into_head_ends_quietly_and_early(tmp_path: Path, checkpoint: Path) -> None:
+def test_translate_into_head_ends_quietly_and_early(tmp_path: Path, fixture_ckpt: Path) -> None:
     src = tmp_path / "src.txt"
     src.write_text("".join(f"A man walks down street {i}.\n" for i in range(400)), "utf-8")
     out, err, rc = pipeline(
-        f"{NMTKIT} translate -c {checkpoint} --greedy --chunk-size 20 -i {src} 2>{tmp_path}/err"
+        f"{NMTKIT} translate -c {fixture_ckpt} --greedy --chunk-size 20 -i {src} 2>{tmp_path}/err"
         " | head -n 3",
         tmp_path,
     )
@@ -51,11 +36,11 @@ def test_translate_into_head_ends_quietly_and_early(tmp_path: Path, checkpoint: 
     assert rc == 1  # click's EPIPE exit: quiet, and not a success a script could mistake
 
 
-def test_score_into_head_ends_quietly(tmp_path: Path, checkpoint: Path) -> None:
+def test_score_into_head_ends_quietly(tmp_path: Path, fixture_ckpt: Path) -> None:
     src = tmp_path / "src.txt"  # more output than a pipe buffers (64 KiB), so a write fails
     src.write_text("A man sleeps.\n" * 4000, "utf-8")
     out, err, rc = pipeline(
-        f"{NMTKIT} score -c {checkpoint} --src {src} --tgt {src} 2>{tmp_path}/err | head -n 1",
+        f"{NMTKIT} score -c {fixture_ckpt} --src {src} --tgt {src} 2>{tmp_path}/err | head -n 1",
         tmp_path,
     )
     assert len(out) == 1 and out[0].count("\t") == 2
@@ -63,14 +48,14 @@ def test_score_into_head_ends_quietly(tmp_path: Path, checkpoint: Path) -> None:
     assert rc in (0, 1)  # 0 if every line fit in the pipe before head left
 
 
-def test_translate_writes_what_a_dying_writer_sent(tmp_path: Path, checkpoint: Path) -> None:
+def test_translate_writes_what_a_dying_writer_sent(tmp_path: Path, fixture_ckpt: Path) -> None:
     writer = subprocess.Popen(
         [sys.executable, "-c", "import os, signal, sys; sys.stdout.write('A man.\\nTwo dogs.\\n"
          "A wom'); sys.stdout.flush(); os.kill(os.getpid(), signal.SIGKILL)"],
         stdout=subprocess.PIPE,
     )  # fmt: skip
     done = subprocess.run(
-        [sys.executable, "-m", "nmtkit", "translate", "-c", str(checkpoint), "--greedy"],
+        [sys.executable, "-m", "nmtkit", "translate", "-c", str(fixture_ckpt), "--greedy"],
         stdin=writer.stdout, capture_output=True, text=True, check=False,
     )  # fmt: skip
     writer.stdout.close()
