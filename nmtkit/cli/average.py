@@ -14,7 +14,8 @@ HELP = (
 
 
 def register(app: typer.Typer) -> None:
-    from nmtkit.cli.options import config_flags, configs_from_flags, with_flags
+    from nmtkit.cli.options import with_flags
+    from nmtkit.flags import config_flags, configs_from_flags
     from nmtkit.plugins import PluginConfig
 
     specs = config_flags(PluginConfig, group="plugins")

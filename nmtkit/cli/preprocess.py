@@ -92,7 +92,8 @@ HELP = (
 
 
 def register(app: typer.Typer) -> None:
-    from nmtkit.cli.options import config_flags, configs_from_flags, with_flags
+    from nmtkit.cli.options import with_flags
+    from nmtkit.flags import config_flags, configs_from_flags
 
     specs = config_flags(PreprocessConfig, group="preprocess")
 

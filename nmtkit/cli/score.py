@@ -48,7 +48,7 @@ PANELS = {
 
 
 def _flags() -> list[Any]:
-    from nmtkit.cli.options import config_flags
+    from nmtkit.flags import config_flags
 
     skip = {"metrics": ("paired",)}  # set by --paired-bs/--paired-ar
     return [
@@ -65,7 +65,8 @@ def _panels(specs: list[Any]) -> list[tuple[str | None, list[Any]]]:
 
 
 def register(app: typer.Typer) -> None:
-    from nmtkit.cli.options import configs_from_flags, with_flags
+    from nmtkit.cli.options import with_flags
+    from nmtkit.flags import configs_from_flags
 
     specs = _flags()
 

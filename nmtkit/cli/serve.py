@@ -23,7 +23,7 @@ NOT_FOR_SERVE = (
 
 
 def _groups() -> dict[str, Any]:
-    from nmtkit.cli.options import config_flags
+    from nmtkit.flags import config_flags
     from nmtkit.search.config import SearchConfig
     from nmtkit.serve.config import ServeConfig
     from nmtkit.translate.options import TranslateConfig
@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
 def run_serve(checkpoints: list[str], flags: dict[str, Any], groups: dict[str, Any]) -> None:
     import sys
 
-    from nmtkit.cli.options import collect
+    from nmtkit.flags import collect
     from nmtkit.search.config import SearchConfig
     from nmtkit.serve.config import ServeConfig
     from nmtkit.serve.run import run

@@ -27,7 +27,8 @@ def _configs() -> dict[str, Any]:
 
 
 def register(app: typer.Typer) -> None:
-    from nmtkit.cli.options import config_flags, with_flags
+    from nmtkit.cli.options import with_flags
+    from nmtkit.flags import config_flags
 
     configs = _configs()
     groups = {group: config_flags(cls, group=group) for group, cls in configs.items()}
@@ -45,7 +46,7 @@ def register(app: typer.Typer) -> None:
 def run_translate(flags: dict[str, Any], specs: list[Any], classes: dict[str, Any]) -> None:
     import sys
 
-    from nmtkit.cli.options import configs_from_flags
+    from nmtkit.flags import configs_from_flags
     from nmtkit.plugins import load_user_dirs
     from nmtkit.translate.pipeline import run
 

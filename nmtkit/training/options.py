@@ -49,7 +49,7 @@ CHANGE_RUN = "drop it or give the run's value to continue the run; --force or an
 def option_groups() -> dict[str, Any]:
     """FlagSpecs of every option of `nmtkit train`, by group (model, encoder, attention,
     decoder, train): the key space of every layer, and the CLI's flags."""
-    from nmtkit.cli.options import config_flags, registry_flags
+    from nmtkit.flags import config_flags, registry_flags
     from nmtkit.models import ATTENTION, DECODERS, ENCODERS
     from nmtkit.models.build import ModelConfig
     from nmtkit.training.config import TrainConfig
@@ -171,7 +171,7 @@ def _layers(
     table: dict[str, Any],
 ) -> tuple[list[Layer], str | None]:  # fmt: skip
     """The layers, lowest first, each checked (known keys, typed values), and the arch name."""
-    from nmtkit.cli.options import read_toml
+    from nmtkit.flags import read_toml
     from nmtkit.models import ARCHITECTURES
 
     layers: list[Layer] = []

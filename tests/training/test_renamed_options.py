@@ -28,7 +28,7 @@ def test_scorer_configs_read_the_former_field_name():
 
 
 def test_flag_reads_attention_size():
-    from nmtkit.cli.options import registry_flags
+    from nmtkit.flags import registry_flags
     from nmtkit.models import ATTENTION
 
     flags = {spec.flag for spec in registry_flags(ATTENTION)}

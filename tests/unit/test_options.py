@@ -6,16 +6,10 @@ import typer
 from torch import nn
 from typer.testing import CliRunner
 
-from nmtkit.cli.options import (
-    collect,
-    component_options,
-    config_flags,
-    read_toml,
-    registry_flags,
-    with_flags,
-)
+from nmtkit.cli.options import with_flags
 from nmtkit.config import ConfigBase, option
 from nmtkit.errors import UsageError
+from nmtkit.flags import collect, config_flags, read_toml, registry_flags
 from nmtkit.registry import Registry
 
 
@@ -102,18 +96,6 @@ def test_flags_override_toml_and_unknown_toml_keys_fail(tmp_path):
     path.write_text("learning_rate = 0.1\n")
     with pytest.raises(UsageError, match="learning-rate"):
         collect(specs, {}, read_toml(path), str(path))
-
-
-def test_option_of_another_component_is_refused_with_its_owner():
-    reg = decoders()
-    specs = registry_flags(reg)
-    assert component_options(reg, "luong", {"input_feeding": False}, specs) == {
-        "input_feeding": False
-    }
-    with pytest.raises(
-        UsageError, match="--decoder-input-feeding applies to decoder luong, not plain"
-    ):
-        component_options(reg, "plain", {"input_feeding": False}, specs)
 
 
 def test_bad_toml_is_a_usage_error(tmp_path):
