@@ -9,13 +9,19 @@ older files compute them from the offsets.
 
 Reading memory-maps the whole file (copy-on-write, paged in lazily): offsets and tokens stay on
 disk until a sentence is read, so opening a shard of any size is instant and costs no RAM.
+`src(i)`/`tgt(i)` read a sentence's pieces with pread(2) where the OS has it: training reads
+pairs in random order, and each page fault on the mapping also maps the cached pages around it
+(fault-around, which madvise(MADV_RANDOM) does not stop), so a mapped process's RSS would grow
+by about 64 KB per pair read, to the whole corpus; pread leaves those pages in the page cache.
 """
 
 from __future__ import annotations
 
 import json
 import mmap
+import os
 import struct
+import weakref
 from array import array
 from pathlib import Path
 from typing import Any
@@ -139,6 +145,12 @@ class Split:
         self._header = (start, header)
         self._src_tokens = self._view(header["src_tokens"], start)  # (M_src,)
         self._tgt_tokens = self._view(header["tgt_tokens"], start)  # (M_tgt,)
+        self._src_at = self._place(header["src_tokens"], start)
+        self._tgt_at = self._place(header["tgt_tokens"], start)
+        self._fd = -1
+        if hasattr(os, "pread"):
+            self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            weakref.finalize(self, os.close, self._fd)
         if len(self._src_off) != len(self._tgt_off):
             raise UsageError("src and tgt sentence counts differ", file=path)
 
@@ -186,13 +198,29 @@ class Split:
     def __len__(self) -> int:
         return len(self._src_off) - 1
 
+    @staticmethod
+    def _place(info: dict[str, Any], start: int) -> tuple[int, torch.dtype]:
+        """(file position, dtype) of a token array."""
+        return start + info["data_offsets"][0], _DTYPES[info["dtype"]]
+
+    def _read(self, tokens: Tensor, at: tuple[int, torch.dtype], a: int, b: int) -> Tensor:
+        """Pieces a..b-1 of one side as (b-a,) int64: pread where available, else the mapping."""
+        if self._fd < 0 or b <= a:
+            return tokens[a:b].to(torch.int64)
+        where, dtype = at
+        size = (b - a) * dtype.itemsize
+        data = bytearray(os.pread(self._fd, size, where + a * dtype.itemsize))
+        if len(data) != size:
+            raise UsageError("split file is truncated", file=self.path, fix="re-run preprocess")
+        return torch.frombuffer(data, dtype=dtype).to(torch.int64)  # (b-a,)
+
     def src(self, i: int) -> Tensor:
         """Source pieces of sentence i, (L,) int64."""
-        return self._src_tokens[self._src_off[i] : self._src_off[i + 1]].to(torch.int64)
+        return self._read(self._src_tokens, self._src_at, self._src_off[i], self._src_off[i + 1])
 
     def tgt(self, i: int) -> Tensor:
         """Target pieces of sentence i, (L,) int64."""
-        return self._tgt_tokens[self._tgt_off[i] : self._tgt_off[i + 1]].to(torch.int64)
+        return self._read(self._tgt_tokens, self._tgt_at, self._tgt_off[i], self._tgt_off[i + 1])
 
     @property
     def src_tokens(self) -> Tensor:
