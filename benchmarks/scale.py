@@ -13,7 +13,10 @@ as its own process and reports wall seconds and its peak RSS (wait4: the main pr
 - preprocess reusing that tokenizer (--spm-model), and the data directory's size;
 - train: seconds from launch to the first update, and peak RSS over --updates updates of a small
   model (the data pipeline is what grows with the corpus; the model does not);
-- translate --translate-lines lines (greedy) with that model.
+- translate --translate-lines lines (greedy), once, at the largest size (its cost does not grow
+  with the corpus), with --translate-checkpoint or else that small model;
+- with --fairseq-venv, at 10x: the anchor, `fairseq-preprocess` with the same --workers on the
+  same pieces (segmentation timed apart).
 
 Prints a markdown table and writes results.json (and a log-log PNG with --plot, if matplotlib is
 installed). The machine may be shared: compare sizes within one run.
@@ -106,16 +109,56 @@ def measure(work: Path, k: int, args: argparse.Namespace) -> dict[str, float]:
              "--keep-last", "0", *SMALL_MODEL], first_line=save / "metrics.jsonl")  # fmt: skip
     row.update(train_first_update_s=r["first_update_s"], train_s=r["wall_s"],
                train_mib=r["peak_mib"])  # fmt: skip
-    if not args.translate_lines:
+    if args.fairseq_venv and k == 10:
+        row.update(fairseq_preprocess(work, corpus, trained, args))
+    if not args.translate_lines or k != max(sizes(args)):
         return {**row, "translate_s": float("nan"), "translate_mib": float("nan")}
     lines = work / f"input{args.translate_lines}.en"
     if not lines.is_file():
         src = (corpus / "train.en").read_bytes().splitlines(keepends=True)
         lines.write_bytes(b"".join(src[i % len(src)] for i in range(args.translate_lines)))
-    r = run(["translate", "-c", str(save / "checkpoint_last.safetensors"), "--beam", "1"],
-            stdin=lines)  # fmt: skip
+    ckpt = args.translate_checkpoint or save / "checkpoint_last.safetensors"
+    r = run(["translate", "-c", str(ckpt), "--beam", "1"], stdin=lines)
     row.update(translate_s=r["wall_s"], translate_mib=r["peak_mib"])
     return row
+
+
+def sizes(args: argparse.Namespace) -> list[int]:
+    return [int(x) for x in args.sizes.split(",")]
+
+
+def fairseq_preprocess(work: Path, corpus: Path, spm_dir: Path, args: argparse.Namespace
+                       ) -> dict[str, float]:  # fmt: skip
+    """The anchor on the same set: segment with the same sentencepiece model (timed apart: a
+    fairseq user runs spm_encode first), then `fairseq-preprocess --joined-dictionary` with the
+    same --workers; its wall seconds and peak RSS."""
+    import sentencepiece as spm
+
+    pieces = work / "fairseq-pieces"
+    pieces.mkdir(exist_ok=True)
+    sp = spm.SentencePieceProcessor(model_file=str(spm_dir / "spm.model"))
+    start = time.perf_counter()
+    for split in ("train", "val"):
+        for lang in ("en", "de"):
+            with open(corpus / f"{split}.{lang}", encoding="utf-8") as fin, \
+                    open(pieces / f"{split}.{lang}", "w", encoding="utf-8") as fout:  # fmt: skip
+                for line in fin:
+                    fout.write(" ".join(sp.encode(line.rstrip("\n"), out_type=str)) + "\n")
+    segment_s = time.perf_counter() - start
+    dest = work / "fairseq-bin"
+    shutil.rmtree(dest, ignore_errors=True)
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [str(args.fairseq_venv / "bin" / "fairseq-preprocess"), "--source-lang", "en",
+         "--target-lang", "de", "--trainpref", str(pieces / "train"), "--validpref",
+         str(pieces / "val"), "--joined-dictionary", "--destdir", str(dest), "--workers",
+         str(args.workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status):
+        raise SystemExit("fairseq-preprocess failed")
+    return {"fairseq_segment_s": segment_s, "fairseq_preprocess_s": time.perf_counter() - start,
+            "fairseq_preprocess_mib": usage.ru_maxrss / 1024}  # fmt: skip
 
 
 COLUMNS = [
@@ -203,7 +246,12 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/nmtkit-scale"))
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--updates", type=int, default=100)
-    parser.add_argument("--translate-lines", type=int, default=100_000, help="0: skip")
+    parser.add_argument("--translate-lines", type=int, default=100_000,
+                        help="lines translated once, at the largest size (0: skip)")  # fmt: skip
+    parser.add_argument("--translate-checkpoint", type=Path, default=None,
+                        help="a trained model for that (default: the largest size's small one)")
+    parser.add_argument("--fairseq-venv", type=Path, default=None,
+                        help="a venv with fairseq: also run fairseq-preprocess on the 10x set")
     parser.add_argument("--plot", type=Path, default=None)
     parser.add_argument("--index-only", action="store_true", help="time the batching index only")
     args = parser.parse_args()
@@ -212,7 +260,7 @@ def main() -> None:
         index_only(args)
         return
     rows = []
-    for k in (int(x) for x in args.sizes.split(",")):
+    for k in sizes(args):
         rows.append(measure(args.work, k, args))
         print(json.dumps(rows[-1]), flush=True)
     (args.work / "results.json").write_text(json.dumps(rows, indent=2) + "\n")

@@ -24,6 +24,7 @@ import json
 import queue
 import random
 import re
+import shlex
 import statistics
 import subprocess
 import sys
@@ -192,6 +193,7 @@ def main() -> int:
     parser.add_argument("--latency-requests", type=int, default=100, help="0 skips latency")
     parser.add_argument("--fuzz", type=int, default=10_000, help="0 skips fuzzing")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--serve-args", default="", help="extra `nmtkit serve` flags")
     args = parser.parse_args()
 
     ckpt = args.checkpoint or ensure_checkpoint(args.work, args.train_time, args.threads or 2)
@@ -207,7 +209,8 @@ def main() -> int:
         base = results["translate"] = baseline(ckpt, lines, args.work, flags)
         print(f"nmtkit translate: {base['command_sps']:.1f} sent/s whole command, "
               f"{base['decode_sps']:.1f} sent/s decoding")
-    with ServerProcess([str(ckpt), *flags, "--max-lines", "1000"]) as server:
+    serve = [str(ckpt), *flags, "--max-lines", "1000", *shlex.split(args.serve_args)]
+    with ServerProcess(serve) as server:
         server.wait_ready()
         if counts or args.latency_requests:
             clients(server.port, lines[:20], 4, args.beam, 60)  # warm-up
