@@ -2,15 +2,19 @@
 
 fairseq lives in its own benchmark venv (never in nmtkit's), with torch pinned to the project's:
 
-    python3 -m venv /tmp/fsvenv && /tmp/fsvenv/bin/pip install torch==2.13.0 fairseq-fixed
+    python3 -m venv /tmp/fsvenv
+    /tmp/fsvenv/bin/pip install torch==2.13.0 "setuptools<70" wheel cython "numpy<2"
+    /tmp/fsvenv/bin/pip install --no-build-isolation fairseq-fixed ctranslate2 sentencepiece \
+        sacrebleu
     .venv/bin/python benchmarks/fairseq_anchor.py --fairseq-venv /tmp/fsvenv [--work DIR]
 
-The corpus is segmented with nmtkit's own joint 8k sentencepiece model (from `nmtkit preprocess`
-on the bundled Multi30k), so both toolkits see the same pieces; `fairseq-preprocess
---joined-dictionary` binarizes them. Then the issue's `fairseq-train` command (3+3 layers,
-d 256, 4 heads, ffn 1024, batches of 64 sentences, 2 threads) runs --updates updates without
-validation or checkpoints. Prints target tokens/s over updates 20..N (fairseq's own `wps` of
-each logged interval, averaged), seconds from launch to the first logged update, and peak RSS.
+The corpus is segmented with a joint 8k BPE sentencepiece model trained by `nmtkit preprocess`
+(train_speed.py's data directory: the issue's segmentation, and what nmtkit's speed runs use);
+`fairseq-preprocess --joined-dictionary` binarizes them. Then the issue's `fairseq-train`
+command (3+3 layers, d 256, 4 heads, ffn 1024, batches of 64 sentences, 2 threads) runs
+--updates updates without validation or checkpoints. Prints target tokens/s over updates
+20..N (fairseq's own `wps` of each logged interval, averaged), seconds from launch to the first
+logged update, and peak RSS.
 
 With --minutes M it instead trains for M minutes (`--stop-time-hours`, validation loss each
 epoch as fairseq does by default), then times whole commands on the 1,000 test_2016_flickr
