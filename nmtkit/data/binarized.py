@@ -132,8 +132,10 @@ class Split:
                 if (f.metadata() or {}).get("format") != FORMAT:
                     raise UsageError(f"not an nmtkit split (format != {FORMAT})", file=path)
             start, header = _header(path)
-            with open(path, "rb") as raw:
-                self._mmap = mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_COPY)
+            # One descriptor for the mapping and for pread (see the module docstring).
+            self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+            weakref.finalize(self, os.close, self._fd)
+            self._mmap = mmap.mmap(self._fd, 0, access=mmap.ACCESS_COPY)
             # Offsets as memoryviews of the mapping: indexing gives Python ints without a tensor
             # per access, and nothing is copied or read before a sentence is.
             self._src_off = self._offsets(header["src_offsets"], start)
@@ -145,12 +147,7 @@ class Split:
         self._header = (start, header)
         self._src_tokens = self._view(header["src_tokens"], start)  # (M_src,)
         self._tgt_tokens = self._view(header["tgt_tokens"], start)  # (M_tgt,)
-        self._src_at = self._place(header["src_tokens"], start)
-        self._tgt_at = self._place(header["tgt_tokens"], start)
-        self._fd = -1
-        if hasattr(os, "pread"):
-            self._fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-            weakref.finalize(self, os.close, self._fd)
+        self._pread = hasattr(os, "pread")
         if len(self._src_off) != len(self._tgt_off):
             raise UsageError("src and tgt sentence counts differ", file=path)
 
@@ -198,29 +195,26 @@ class Split:
     def __len__(self) -> int:
         return len(self._src_off) - 1
 
-    @staticmethod
-    def _place(info: dict[str, Any], start: int) -> tuple[int, torch.dtype]:
-        """(file position, dtype) of a token array."""
-        return start + info["data_offsets"][0], _DTYPES[info["dtype"]]
-
-    def _read(self, tokens: Tensor, at: tuple[int, torch.dtype], a: int, b: int) -> Tensor:
-        """Pieces a..b-1 of one side as (b-a,) int64: pread where available, else the mapping."""
-        if self._fd < 0 or b <= a:
+    def _read(self, side: str, a: int, b: int) -> Tensor:
+        """Pieces a..b-1 of `side` as (b-a,) int64: pread where available, else the mapping."""
+        tokens = self._src_tokens if side == "src" else self._tgt_tokens  # (M,) stored dtype
+        if not self._pread or b <= a:
             return tokens[a:b].to(torch.int64)
-        where, dtype = at
-        size = (b - a) * dtype.itemsize
-        data = bytearray(os.pread(self._fd, size, where + a * dtype.itemsize))
+        start, header = self._header
+        size, item = (b - a) * tokens.itemsize, tokens.itemsize
+        where = start + header[f"{side}_tokens"]["data_offsets"][0] + a * item
+        data = bytearray(os.pread(self._fd, size, where))
         if len(data) != size:
             raise UsageError("split file is truncated", file=self.path, fix="re-run preprocess")
-        return torch.frombuffer(data, dtype=dtype).to(torch.int64)  # (b-a,)
+        return torch.frombuffer(data, dtype=tokens.dtype).to(torch.int64)  # (b-a,)
 
     def src(self, i: int) -> Tensor:
         """Source pieces of sentence i, (L,) int64."""
-        return self._read(self._src_tokens, self._src_at, self._src_off[i], self._src_off[i + 1])
+        return self._read("src", self._src_off[i], self._src_off[i + 1])
 
     def tgt(self, i: int) -> Tensor:
         """Target pieces of sentence i, (L,) int64."""
-        return self._read(self._tgt_tokens, self._tgt_at, self._tgt_off[i], self._tgt_off[i + 1])
+        return self._read("tgt", self._tgt_off[i], self._tgt_off[i + 1])
 
     @property
     def src_tokens(self) -> Tensor:
