@@ -67,15 +67,26 @@ def segment(data: Path, out: Path) -> Path:
     return out
 
 
+def fairseq_preprocess(venv: Path, dest: Path, prefixes: dict[str, Path], workers: int
+                       ) -> dict[str, float]:  # fmt: skip
+    """`fairseq-preprocess --joined-dictionary` en→de of {"train"/"valid"/"test": prefix} into
+    `dest`; its wall seconds and peak RSS (MiB, wait4: the main process)."""
+    cmd = [str(venv / "bin" / "fairseq-preprocess"), "--source-lang", "en", "--target-lang", "de",
+           "--joined-dictionary", "--destdir", str(dest), "--workers", str(workers)]  # fmt: skip
+    for split, prefix in prefixes.items():
+        cmd += [f"--{split}pref", str(prefix)]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status):
+        sys.exit(f"fairseq-preprocess failed (run it to see why): {shlex.join(cmd)}")
+    return {"seconds": time.perf_counter() - start, "peak_mib": usage.ru_maxrss / 1024}
+
+
 def binarize(bin_: Path, text: Path, venv: Path) -> None:
-    if (bin_ / "dict.en.txt").is_file():
-        return
-    subprocess.run(
-        [str(venv / "bin" / "fairseq-preprocess"), "--source-lang", "en", "--target-lang", "de",
-         "--trainpref", str(text / "train"), "--validpref", str(text / "valid"),
-         "--testpref", str(text / "test"), "--joined-dictionary", "--destdir", str(bin_),
-         "--workers", "2"], check=True, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+    if not (bin_ / "dict.en.txt").is_file():
+        splits = ("train", "valid", "test")
+        fairseq_preprocess(venv, bin_, {s: text / s for s in splits}, workers=2)
 
 
 def train(

@@ -132,6 +132,7 @@ def fairseq_preprocess(work: Path, corpus: Path, spm_dir: Path, args: argparse.N
     """The anchor on the same set: segment with the same sentencepiece model (timed apart: a
     fairseq user runs spm_encode first), then `fairseq-preprocess --joined-dictionary` with the
     same --workers; its wall seconds and peak RSS."""
+    import fairseq_anchor  # beside this script
     import sentencepiece as spm
 
     pieces = work / "fairseq-pieces"
@@ -147,18 +148,10 @@ def fairseq_preprocess(work: Path, corpus: Path, spm_dir: Path, args: argparse.N
     segment_s = time.perf_counter() - start
     dest = work / "fairseq-bin"
     shutil.rmtree(dest, ignore_errors=True)
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        [str(args.fairseq_venv / "bin" / "fairseq-preprocess"), "--source-lang", "en",
-         "--target-lang", "de", "--trainpref", str(pieces / "train"), "--validpref",
-         str(pieces / "val"), "--joined-dictionary", "--destdir", str(dest), "--workers",
-         str(args.workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status):
-        raise SystemExit("fairseq-preprocess failed")
-    return {"fairseq_segment_s": segment_s, "fairseq_preprocess_s": time.perf_counter() - start,
-            "fairseq_preprocess_mib": usage.ru_maxrss / 1024}  # fmt: skip
+    prefixes = {"train": pieces / "train", "valid": pieces / "val"}
+    r = fairseq_anchor.fairseq_preprocess(args.fairseq_venv, dest, prefixes, args.workers)
+    return {"fairseq_segment_s": segment_s, "fairseq_preprocess_s": r["seconds"],
+            "fairseq_preprocess_mib": r["peak_mib"]}  # fmt: skip
 
 
 COLUMNS = [
@@ -234,7 +227,7 @@ def index_only(args: argparse.Namespace) -> None:
         corpus = make_corpus(args.work, 1)
         run(["preprocess", "-s", "en", "-t", "de", "--train", str(corpus / "train"), "--out",
              str(one), "--force"])  # fmt: skip
-    for k in (int(x) for x in args.sizes.split(",")):
+    for k in sizes(args):
         done = subprocess.run([sys.executable, "-c", INDEX_CHILD, str(one), str(k)],
                               capture_output=True, text=True, check=True)  # fmt: skip
         print(done.stdout.strip(), flush=True)
