@@ -59,16 +59,16 @@ def register(app: typer.Typer) -> None:
 def run_serve(checkpoints: list[str], flags: dict[str, Any], groups: dict[str, Any]) -> None:
     import sys
 
-    from nmtkit.flags import collect
+    from nmtkit.flags import configs_from_flags
     from nmtkit.search.config import SearchConfig
     from nmtkit.serve.config import ServeConfig
     from nmtkit.serve.run import run
     from nmtkit.translate.options import TranslateConfig
 
-    given = collect([s for specs in groups.values() for s in specs], flags, {}, "command line")
-    search = SearchConfig.from_dict(given.get("search", {}), source="command line")
-    options = TranslateConfig.from_dict(given.get("translate", {}), source="command line")
-    config = ServeConfig.from_dict(given.get("serve", {}), source="command line")
+    specs = [s for group in groups.values() for s in group]
+    classes = {"search": SearchConfig, "translate": TranslateConfig, "serve": ServeConfig}
+    configs = configs_from_flags(flags, specs, classes)
+    search, options, config = configs["search"], configs["translate"], configs["serve"]
 
     def log(message: str) -> None:
         sys.stderr.write(f"nmtkit: {message}\n")
