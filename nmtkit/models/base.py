@@ -38,14 +38,14 @@ class AttentionMemory:
     """
 
     values: Tensor  # (B, S, He) or scorer-specific (B, ...)
-    pad_mask: Tensor  # (B, S) True at padding
+    pad_mask: Tensor | None  # (B, S) True at padding; None: no padding (self-attention caches)
     proj_keys: Tensor | None = None  # (B, S, A) or scorer-specific (B, ...)
 
     def reorder(self, index: Tensor) -> AttentionMemory:
         """Select rows (beam reordering / expansion): index (N,) → every tensor (N, ...)."""
         return AttentionMemory(
             values=self.values.index_select(0, index),
-            pad_mask=self.pad_mask.index_select(0, index),
+            pad_mask=None if self.pad_mask is None else self.pad_mask.index_select(0, index),
             proj_keys=None if self.proj_keys is None else self.proj_keys.index_select(0, index),
         )
 
@@ -67,18 +67,21 @@ class DecoderState(Protocol):
         ...
 
 
-def attention_weights(energies: Tensor, pad_mask: Tensor, mask: Tensor | None = None) -> Tensor:
+def attention_weights(
+    energies: Tensor, pad_mask: Tensor | None, mask: Tensor | None = None
+) -> Tensor:
     """The shared masking and normalisation of every scorer (and of self-attention).
 
-    energies (B, T, S) or (B, H, T, S); pad_mask (B, S) True at padding; mask (T, S) or
+    energies (B, T, S) or (B, H, T, S); pad_mask (B, S) True at padding (None: none); mask (T, S) or
     (B, T, S) True where a query may not look (causal self-attention), or None. Masks are
     applied after the float32 cast, with -inf, so bf16/fp16 cannot round them to a finite
     value; the softmax is float32 → weights float32, same shape as energies.
     """
     energies = energies.float()
     heads = energies.dim() - 3  # 0 or 1 head dimensions between batch and time
-    pad = pad_mask.view(pad_mask.size(0), *([1] * (heads + 1)), pad_mask.size(1))
-    energies = energies.masked_fill(pad, float("-inf"))
+    if pad_mask is not None:
+        pad = pad_mask.view(pad_mask.size(0), *([1] * (heads + 1)), pad_mask.size(1))
+        energies = energies.masked_fill(pad, float("-inf"))
     if mask is not None:
         if mask.dim() == 3 and heads:
             mask = mask.unsqueeze(1)  # (B, 1, T, S)

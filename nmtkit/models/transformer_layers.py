@@ -19,6 +19,7 @@ from torch import Tensor, nn
 from nmtkit.config import ConfigBase, option
 from nmtkit.models.attention.multihead import MultiheadConfig, MultiheadScorer
 from nmtkit.models.base import AttentionMemory, Scorer
+from nmtkit.models.kv_cache import KVCache
 
 Norm = Literal["pre", "post"]
 Positions = Literal["sinusoidal", "learned"]
@@ -91,19 +92,33 @@ class InputLayer(nn.Module):
             self.learned = nn.Embedding(config.max_positions, self.size)
             nn.init.normal_(self.learned.weight, std=self.size**-0.5)
         self.dropout = nn.Dropout(config.dropout)
+        self._sinusoids: Tensor | None = None  # (positions, d), see `sinusoids`
 
     def forward(self, emb: Tensor, start: int = 0) -> Tensor:
         """emb (B, T, E) for positions start..start+T-1 → (B, T, d)."""
         x = emb * self.scale
         if self.proj is not None:
             x = self.proj(x)
-        pos = torch.arange(start, start + emb.size(1), device=emb.device)  # (T,)
+        end = start + emb.size(1)
         if self.learned is not None:
-            pos = pos.clamp(max=self.learned.num_embeddings - 1)
-            table = self.learned(pos)
+            pos = torch.arange(start, end, device=emb.device)  # (T,)
+            table = self.learned(pos.clamp(max=self.learned.num_embeddings - 1))
         else:
-            table = sinusoidal(pos, self.size)
+            table = self.sinusoids(end, emb.device)[start:end]
         return self.dropout(x + table.to(x.dtype))  # (B, T, d)
+
+    def sinusoids(self, length: int, device: torch.device) -> Tensor:
+        """The fixed float32 table (>= length, d), computed once and grown by doubling, so a
+        decoding step only slices it. A plain attribute, not a buffer: it is no part of the
+        checkpoint, and it is made outside inference mode so training may use it after
+        translation did."""
+        table = self._sinusoids
+        if table is None or table.size(0) < length or table.device != device:
+            rows = max(length, 2 * table.size(0) if table is not None else 64)
+            with torch.inference_mode(False):
+                table = sinusoidal(torch.arange(rows, device=device), self.size)
+            self._sinusoids = table
+        return table
 
 
 class FeedForward(nn.Module):
@@ -186,23 +201,30 @@ class DecoderLayer(nn.Module):
     def forward(
         self,
         x: Tensor,
-        cache: AttentionMemory | None,
+        cache: KVCache | None,
+        position: tuple[int, int],
         cross_memory: AttentionMemory,
         causal: Tensor | None,
         need_weights: bool,
         heads: list[Tensor] | None = None,
-    ) -> tuple[Tensor, AttentionMemory, Tensor | None]:
-        """x (B, T, d) at positions t0..t0+T-1; cache: self-attention keys/values of positions
-        0..t0-1 (None at t0 = 0); causal (T, t0+T) or None when T = 1.
+    ) -> tuple[Tensor, Tensor | None]:
+        """x (B, T, d) at positions t0..t0+T-1, position = (this layer's index, t0); cache: the
+        decoder's KVCache holding positions 0..t0-1, where this layer writes its new keys and
+        values (None: teacher-forced from t0 = 0, nothing kept); causal (T, t0+T) or None when
+        T = 1.
 
-        Returns (B, T, d), the cache extended by these positions, cross-attention weights
-        (B, T, S) or None unless need_weights. `heads`, when given, collects every head's
-        cross-attention weights (B, H, T, S).
+        Returns (B, T, d) and the cross-attention weights (B, T, S), or None unless
+        need_weights. `heads`, when given, collects every head's cross-attention weights
+        (B, H, T, S).
         """
         h = self.self_block.inner(x)
-        no_pad = torch.zeros(h.shape[:2], dtype=torch.bool, device=h.device)  # (B, T)
-        cache = self.self_attn.extend(cache, h, no_pad)  # keys/values (B, H, t0+T, d/H)
-        context, _ = self.self_attn(h, cache, causal, need_weights=False)
+        kv = self.self_attn.keys_values(h)  # (2, B, H, T, d/H)
+        if cache is not None:
+            layer, start = position
+            cache.write(layer, start, kv)
+            kv = cache.keys_values(layer, start + h.size(1))  # (B, H, t0+T, d/H) each
+        own = AttentionMemory(values=kv[1], pad_mask=None, proj_keys=kv[0])
+        context, _ = self.self_attn(h, own, causal, need_weights=False)
         x = self.self_block.outer(x, context)
         h = self.cross_block.inner(x)
         if heads is not None:
@@ -211,7 +233,7 @@ class DecoderLayer(nn.Module):
         if self.cross_proj is not None:
             context = self.cross_proj(context)
         x = self.cross_block.outer(x, context)
-        return self.ffn_block.outer(x, self.ffn(self.ffn_block.inner(x))), cache, weights
+        return self.ffn_block.outer(x, self.ffn(self.ffn_block.inner(x))), weights
 
 
 def causal_mask(steps: int, device: torch.device) -> Tensor:

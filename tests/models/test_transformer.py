@@ -12,6 +12,7 @@ from nmtkit.models import ATTENTION, ENCODERS
 from nmtkit.models.base import AttentionMemory
 from nmtkit.models.build import build_model
 from nmtkit.models.decoders.transformer import TransformerState
+from nmtkit.models.kv_cache import KVCache
 from nmtkit.models.rnn_state import RNNState
 from tests.models.models_testlib import (
     TGT_V,
@@ -84,14 +85,31 @@ def test_kv_cache_after_beam_reorders_equals_forward_of_the_reordered_prefixes(a
 
 def test_transformer_state_reorder_keeps_memory_only_when_told():
     mem = AttentionMemory(values=torch.arange(6.0).view(3, 2), pad_mask=torch.zeros(3, 1) > 0)
-    cache = AttentionMemory(values=torch.arange(3.0)[:, None, None, None], pad_mask=mem.pad_mask)
-    state = TransformerState(cross=(mem, mem), cache=(cache,), steps=4)
+    cache = KVCache(torch.arange(3.0).view(1, 1, 3, 1, 1, 1).repeat(1, 2, 1, 1, 4, 1), filled=3)
+    state = TransformerState(cross=(mem, mem), cache=cache, steps=3)
     index = torch.tensor([2, 2, 0])
     kept = state.reorder(index, keep_memory=True)
-    assert kept.cross[0] is mem and kept.steps == 4
-    assert kept.cache[0].values.flatten().tolist() == [2.0, 2.0, 0.0]
+    assert kept.cross[0] is mem and kept.steps == 3
+    keys, values = kept.cache.keys_values(0, 3)  # (N, H, t, d)
+    assert keys[:, 0, :, 0].tolist() == [[2.0] * 3, [2.0] * 3, [0.0] * 3]
+    assert torch.equal(keys, values) and kept.cache.filled == 3
     moved = state.reorder(index)
     assert moved.cross[1].values.tolist() == [[4.0, 5.0], [4.0, 5.0], [0.0, 1.0]]
+
+
+def test_kv_cache_grows_and_never_lets_a_later_write_reach_an_older_state():
+    cache = KVCache.empty(2, 3, 1, 1, like=torch.zeros(()), capacity=2)
+    for t in range(2):
+        cache.write(0, t, torch.full((2, 3, 1, 1, 1), float(t)))
+    assert cache.ensure_writable(2, 1) is not cache  # full: a copy with room
+    grown = cache.reorder(torch.tensor([0, 1, 2]))
+    assert grown.capacity == 4 and grown.filled == 2
+    assert grown.ensure_writable(2, 1) is grown  # the newest writer writes in place
+    grown.write(0, 2, torch.full((2, 3, 1, 1, 1), 7.0))
+    older = grown.ensure_writable(2, 1)  # a state still at t = 2 branches: private copy
+    older.write(0, 2, torch.full((2, 3, 1, 1, 1), 9.0))
+    assert grown.keys_values(0, 3)[0][:, 0, :, 0].tolist() == [[0.0, 1.0, 7.0]] * 3
+    assert older.keys_values(0, 3)[1][:, 0, :, 0].tolist() == [[0.0, 1.0, 9.0]] * 3
 
 
 def test_rnn_state_reorder_selects_rows_in_dim_one_for_hidden():

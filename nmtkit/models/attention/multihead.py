@@ -28,9 +28,10 @@ class MultiheadScorer(Scorer):
     """head_h = softmax(Q_h K_hᵀ / sqrt(A/H)) V_h;  context = W_o [head_1; …; head_H].
 
     Q = W_q q, K = W_k k, V = W_v k. K and V are projected once per batch in `prepare`, split
-    into heads (memory.proj_keys and memory.values are (B, H, S, A/H)); `extend` appends
-    positions (the Transformer decoder's self-attention cache). The weights returned are
-    averaged over heads (for alignment and plots); the context comes from the per-head weights.
+    into heads (memory.proj_keys and memory.values are (B, H, S, A/H)); `keys_values` gives
+    both for new positions (the Transformer decoder's self-attention cache). The weights
+    returned are averaged over heads (for alignment and plots); the context comes from the
+    per-head weights.
     """
 
     #: Use scaled_dot_product_attention on CPU too (tests compare both paths with it).
@@ -60,28 +61,18 @@ class MultiheadScorer(Scorer):
             )
         return None
 
-    def prepare(self, values: Tensor, pad_mask: Tensor) -> AttentionMemory:
+    def prepare(self, values: Tensor, pad_mask: Tensor | None) -> AttentionMemory:
         """Per-head keys and values, once per batch: memory.proj_keys and memory.values are
         (B, H, S, A/H)."""
-        keys, vals = self.key_value_proj(values).chunk(2, dim=-1)  # (B, S, A) each
-        return AttentionMemory(
-            values=self.split_heads(vals), pad_mask=pad_mask, proj_keys=self.split_heads(keys)
-        )
+        keys, vals = self.keys_values(values)
+        return AttentionMemory(values=vals, pad_mask=pad_mask, proj_keys=keys)
 
-    def extend(
-        self, memory: AttentionMemory | None, values: Tensor, pad_mask: Tensor
-    ) -> AttentionMemory:
-        """Append new positions to a memory (the self-attention key/value cache of incremental
-        decoding): values (B, T', Hk), pad_mask (B, T') → memory over S + T' positions."""
-        new = self.prepare(values, pad_mask)
-        if memory is None:
-            return new
-        assert memory.proj_keys is not None and new.proj_keys is not None
-        return AttentionMemory(
-            values=torch.cat([memory.values, new.values], 2),  # (B, H, S+T', d)
-            pad_mask=torch.cat([memory.pad_mask, new.pad_mask], 1),  # (B, S+T')
-            proj_keys=torch.cat([memory.proj_keys, new.proj_keys], 2),  # (B, H, S+T', d)
-        )
+    def keys_values(self, values: Tensor) -> Tensor:
+        """values (B, T, Hk) → per-head keys ([0]) and values ([1]) as one view (2, B, H, T, A/H):
+        the layout of the Transformer decoder's KVCache, so a step writes both in one copy."""
+        B, T = values.shape[:2]
+        kv = self.key_value_proj(values).view(B, T, 2, self.heads, self.head_size)
+        return kv.permute(2, 0, 3, 1, 4)
 
     def split_heads(self, x: Tensor) -> Tensor:
         """(B, L, A) → (B, H, L, A/H)."""
@@ -114,9 +105,12 @@ class MultiheadScorer(Scorer):
             mix = F.dropout(weights, self.dropout_p, self.training) if self.dropout_p else weights
             heads = torch.matmul(mix.to(memory.values.dtype), memory.values)  # (B, H, T, d)
         else:
-            allowed = ~memory.pad_mask[:, None, None, :]  # (B, 1, 1, S) True = may look
+            allowed = None  # True = may look
+            if memory.pad_mask is not None:
+                allowed = ~memory.pad_mask[:, None, None, :]  # (B, 1, 1, S)
             if mask is not None:
-                allowed = allowed & ~(mask.unsqueeze(1) if mask.dim() == 3 else mask)
+                visible = ~(mask.unsqueeze(1) if mask.dim() == 3 else mask)
+                allowed = visible if allowed is None else allowed & visible
             q = self.split_heads(self.query_proj(query))  # (B, H, T, d)
             heads = F.scaled_dot_product_attention(
                 q.to(memory.values.dtype), memory.proj_keys, memory.values, attn_mask=allowed,

@@ -2,8 +2,9 @@
 
 Each layer: causal self-attention, cross-attention through a registry scorer (one per layer,
 from build.py's scorer factory; `multihead` by default), feed-forward. Teacher-forced training
-runs all T positions at once; `step` keeps per-layer key/value caches, so step t attends over
-t cached positions instead of rerunning the prefix.
+runs all T positions at once; `step` keeps every layer's keys and values in one preallocated
+KVCache (models/kv_cache.py), so step t attends over t cached positions instead of rerunning
+the prefix.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from nmtkit.config import ConfigBase, option
 from nmtkit.errors import UsageError
 from nmtkit.models import DECODERS
 from nmtkit.models.base import AttentionMemory, Decoder, EncoderOutput, ScorerFactory
+from nmtkit.models.kv_cache import INITIAL_CAPACITY, KVCache
 from nmtkit.models.rnn import to_autocast
 from nmtkit.models.transformer_layers import (
     DecoderLayer,
@@ -46,18 +48,17 @@ def alignment_index(layer: int, layers: int) -> int:
 
 @dataclasses.dataclass(frozen=True)
 class TransformerState:
-    """Per-layer caches of a Transformer decoder; rows (N) are dim 0 of every tensor."""
+    """What a Transformer decoder carries between steps; rows (N) are dim 0 of the memories."""
 
     cross: tuple[AttentionMemory, ...]  # per layer: the scorer's prepared encoder memory
-    cache: tuple[AttentionMemory, ...]  # per layer: self-attention keys/values (N, H, t, d/H)
+    cache: KVCache | None  # every layer's self-attention keys/values; None before step 0
     steps: int  # t, positions decoded so far
 
     def reorder(self, index: Tensor, *, keep_memory: bool = False) -> TransformerState:
-        """index (N',): caches always follow the rows; the encoder memory only when it must."""
+        """index (N',): the cache always follows the rows; the encoder memory only when it must."""
         cross = self.cross if keep_memory else tuple(m.reorder(index) for m in self.cross)
-        return TransformerState(
-            cross=cross, cache=tuple(c.reorder(index) for c in self.cache), steps=self.steps
-        )
+        cache = None if self.cache is None else self.cache.reorder(index)
+        return TransformerState(cross=cross, cache=cache, steps=self.steps)
 
 
 @DECODERS.register("transformer", config=TransformerDecoderConfig)
@@ -126,36 +127,54 @@ class TransformerDecoder(Decoder):
         """Each layer's scorer prepares (projects) the encoder states once."""
         states = to_autocast(enc.states)
         cross = tuple(layer.cross_attn.prepare(states, enc.pad_mask) for layer in self.layers)
-        return TransformerState(cross=cross, cache=(), steps=0)
+        return TransformerState(cross=cross, cache=None, steps=0)
 
     def run(
-        self, emb: Tensor, state: TransformerState, heads: list[Tensor] | None = None
+        self,
+        emb: Tensor,
+        state: TransformerState,
+        heads: list[Tensor] | None = None,
+        *,
+        keep_cache: bool = False,
     ) -> tuple[Tensor, TransformerState, Tensor]:
         """emb (B, T, E) at positions t..t+T-1 → features (B, T, d), new state, weights (B, T, S)
-        of the alignment layer."""
-        steps = emb.size(1)
-        x = self.input(emb, start=state.steps)  # (B, T, d)
+        of the alignment layer. keep_cache: write these positions' keys and values into the
+        state's KVCache (incremental decoding) instead of attending over them only."""
+        steps, start = emb.size(1), state.steps
+        x = self.input(emb, start=start)  # (B, T, d)
         causal = None
         if steps > 1:
-            causal = causal_mask(state.steps + steps, emb.device)[state.steps :]  # (T, t+T)
-        caches, weights = [], None
+            causal = causal_mask(start + steps, emb.device)[start:]  # (T, t+T)
+        cache = self.writable_cache(state, x, steps) if keep_cache or state.cache else None
+        weights = None
         for i, layer in enumerate(self.layers):
-            cache = state.cache[i] if state.cache else None
             wanted = i == self.alignment_layer
-            x, cache, w = layer(x, cache, state.cross[i], causal, wanted, heads)
-            caches.append(cache)
+            x, w = layer(x, cache, (i, start), state.cross[i], causal, wanted, heads)
             weights = w if wanted else weights
         if self.final_norm is not None:
             x = self.final_norm(x)
         assert weights is not None
-        new = TransformerState(cross=state.cross, cache=tuple(caches), steps=state.steps + steps)
+        new = TransformerState(cross=state.cross, cache=cache, steps=start + steps)
         return x, new, weights
+
+    def writable_cache(self, state: TransformerState, x: Tensor, steps: int) -> KVCache:
+        """The state's cache, ready for `steps` more positions (allocated at the first step in
+        the dtype the key/value projection produces: autocast's, else the input's)."""
+        if state.cache is not None:
+            return state.cache.ensure_writable(state.steps, steps)
+        device = x.device.type
+        dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else x.dtype
+        attn = self.layers[0].self_attn
+        return KVCache.empty(
+            len(self.layers), x.size(0), attn.heads, attn.head_size,
+            like=x.new_empty((), dtype=dtype), capacity=max(INITIAL_CAPACITY, steps),
+        )  # fmt: skip
 
     def step(
         self, prev_emb: Tensor, state: TransformerState
     ) -> tuple[Tensor, TransformerState, Tensor]:
-        """prev_emb (N, E) → features (N, d), state with caches one longer, weights (N, S)."""
-        feat, state, weights = self.run(prev_emb.unsqueeze(1), state)
+        """prev_emb (N, E) → features (N, d), state with the cache one longer, weights (N, S)."""
+        feat, state, weights = self.run(prev_emb.unsqueeze(1), state, keep_cache=True)
         return feat.squeeze(1), state, weights.squeeze(1)
 
     def attention_heads(self, tgt_emb: Tensor, state: TransformerState) -> Tensor:
