@@ -8,6 +8,7 @@ computes them again.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 import torch
@@ -66,6 +67,15 @@ def decode(
 
     Returns, per sentence in batch order, its finished hypotheses best first.
     """
+    for _ in steps(model, src, src_lengths, strategy):
+        pass
+    return strategy.finalize()
+
+
+def steps(model: Decodable, src: Tensor, src_lengths: Tensor, strategy: Search) -> Iterator[None]:
+    """The decoding loop of `decode`, suspended after every decoder step: a caller may run
+    several batches in turn (the server does) and read `strategy.finished_now` between steps.
+    Run each step under the caller's inference and precision settings."""
     state = model.init_state(model.encode(src, src_lengths))
     expand = strategy.start(src_lengths, src.size(1))  # (N,)
     K = strategy.K
@@ -75,8 +85,9 @@ def decode(
         log_probs = log_probs.repeat_interleave(K, 0)  # (N, V)
         weights = weights.repeat_interleave(K, 0)  # (N, S)
     strategy.advance(log_probs, weights)
+    yield
     if strategy.done:
-        return strategy.finalize()
+        return
     if K > 1 or strategy.reorder_index is not None:
         index = strategy.reorder_index
         state = state.reorder(expand if index is None else expand.index_select(0, index))
@@ -85,7 +96,7 @@ def decode(
         strategy.advance(log_probs, weights)
         if strategy.reorder_index is not None and not strategy.done:
             state = reorder(state, strategy.reorder_index, strategy.memory_index)
-    return strategy.finalize()
+        yield
 
 
 def reorder(state: Any, index: Tensor, memory_index: Tensor | None) -> Any:

@@ -30,6 +30,7 @@ class Search:
         last_tokens    (N',)           input of the next decode_step
         reorder_index  (N',) | None    previous row feeding each new row (None: unchanged)
         memory_index   (N',) | None    rows kept when sentences left the batch (None: none left)
+        finished_now   (F,) | None     batch indices of the sentences that left at this step
         fin_scores     (B, K)          normalised scores of finished hypotheses, best first
         fin_logp       (B, K)          their summed log-probs
         fin_len        (B, K)          their lengths including EOS
@@ -93,6 +94,7 @@ class Search:
         self.last_tokens = torch.full((B * K,), BOS_ID, dtype=torch.long, device=device)  # (N,)
         self.reorder_index: Tensor | None = None
         self.memory_index: Tensor | None = None
+        self.finished_now: Tensor | None = None
         self.banned: Tensor | None = None
         return torch.arange(B, device=device).repeat_interleave(K)  # (N,)
 
@@ -172,6 +174,7 @@ class Search:
         offsets = torch.arange(B_, device=rows.device).unsqueeze(1) * K  # (B', 1)
         self.reorder_index = None if identity else (offsets + rows).view(-1)  # (N',)
         self.memory_index = None
+        self.finished_now = None
         self.step += 1
         self.shrink()
 
@@ -185,6 +188,7 @@ class Search:
             done |= self.hopeless(fin[:, self.nbest - 1])
         if not bool(done.any()):
             return
+        self.finished_now = self.sent[done]  # batch indices; `hypotheses` reads them early
         keep = (~done).nonzero().squeeze(1)  # (B'',)
         rows = torch.arange(K, device=keep.device)
         self.memory_index = (keep.unsqueeze(1) * K + rows).view(-1)  # (N'',)
@@ -217,20 +221,29 @@ class Search:
 
     def finalize(self) -> list[list[Hypothesis]]:
         """Finished hypotheses per sentence, best first (one host transfer, after the loop)."""
-        scores, logp = self.fin_scores.tolist(), self.fin_logp.tolist()
-        lens, tokens = self.fin_len.tolist(), self.fin_tokens.tolist()
-        src_lens = self.src_lengths.tolist()
+        return self.hypotheses(list(range(self.fin_scores.size(0))))
+
+    def hypotheses(self, sentences: list[int]) -> list[list[Hypothesis]]:
+        """Finished hypotheses of these batch indices, best first. After the loop that is every
+        sentence; during it, `finished_now` names the sentences that just left the batch, whose
+        results are final (a server answers them before the rest of the batch is done)."""
+        index = torch.tensor(sentences, dtype=torch.long, device=self.fin_scores.device)
+        scores = self.fin_scores.index_select(0, index).tolist()
+        logp = self.fin_logp.index_select(0, index).tolist()
+        lens = self.fin_len.index_select(0, index).tolist()
+        tokens = self.fin_tokens.index_select(0, index).tolist()
+        src_lens = self.src_lengths.index_select(0, index).tolist()
         out: list[list[Hypothesis]] = []
-        for b in range(len(scores)):
+        for i, b in enumerate(sentences):
             hyps = []
             for k in range(self.K):
-                if scores[b][k] == NEG_INF:
+                if scores[i][k] == NEG_INF:
                     continue
-                n = lens[b][k]
+                n = lens[i][k]
                 attn = None
                 if self.fin_attn is not None:
-                    attn = self.fin_attn[b, k, :n, : src_lens[b]].clone()  # (n, S_b)
-                hyps.append(Hypothesis(tokens[b][k][: n - 1], scores[b][k], logp[b][k], attn))
+                    attn = self.fin_attn[b, k, :n, : src_lens[i]].clone()  # (n, S_b)
+                hyps.append(Hypothesis(tokens[i][k][: n - 1], scores[i][k], logp[i][k], attn))
             out.append(hyps)
         return out
 

@@ -6,6 +6,7 @@ input order. Empty lines are never sent to the model.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -60,16 +61,12 @@ class Translator:
         options: TranslateConfig,
         device: torch.device,
     ) -> None:
-        from nmtkit.search.driver import make_strategy
-
         self.model = model
         self.tokenizer = tokenizer
         self.search = search
         self.options = options
         self.device = device
-        self.strategy = make_strategy(
-            search, keep_attention=options.needs_attention, device=str(device)
-        )
+        self.strategy = self.new_strategy()
 
     @classmethod
     def load(
@@ -105,10 +102,45 @@ class Translator:
         """Hypotheses for each line (in order); empty lines get none."""
         ids = self.encode(lines, first_line=first_line, warn=warn)
         hyps: list[list[Hypothesis]] = [[] for _ in ids]
-        for batch in self.batches(ids):
-            for i, h in zip(batch, self.decode_batch([ids[i] for i in batch]), strict=True):
+        batches = list(self.batches(ids))
+        found = self.decode_all([[ids[i] for i in batch] for batch in batches])
+        for batch, batch_hyps in zip(batches, found, strict=True):
+            for i, h in zip(batch, batch_hyps, strict=True):
                 hyps[i] = h
         return [Translation(x, h) for x, h in zip(ids, hyps, strict=True)]
+
+    @property
+    def workers(self) -> int:
+        """Batches decoded at once: on CPU one per torch thread unless --parallel-batches says
+        otherwise; one elsewhere, and for sampling (one seeded generator, used in order)."""
+        if self.device.type != "cpu" or self.search.sampling:
+            return 1
+        return self.options.parallel_batches or torch.get_num_threads()
+
+    def decode_all(self, batches: list[list[list[int]]]) -> list[list[list[Hypothesis]]]:
+        """Each batch's hypotheses, in order. With several workers the batches are decoded side
+        by side, each worker a thread of its own with one torch thread and its own strategy;
+        the results are the same as one at a time."""
+        workers = min(self.workers, len(batches))
+        if workers < 2:
+            return [self.decode_batch(b) for b in batches]
+        from concurrent.futures import ThreadPoolExecutor
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # new threads take torch's setting when they start
+        try:
+            with ThreadPoolExecutor(workers, thread_name_prefix="nmtkit-decode") as pool:
+                return list(pool.map(lambda b: self.decode_batch(b, self.new_strategy()), batches))
+        finally:
+            torch.set_num_threads(threads)
+
+    def new_strategy(self) -> Any:
+        """A search strategy of this translator's settings, for one batch at a time."""
+        from nmtkit.search.driver import make_strategy
+
+        return make_strategy(
+            self.search, keep_attention=self.options.needs_attention, device=str(self.device)
+        )
 
     def encode(
         self, lines: Sequence[str], *, first_line: int = 1, warn: Callable[[str], None] = print
@@ -152,12 +184,56 @@ class Translator:
             heads = self.model.attention_heads(src, lengths, tgt_in)
         return None if heads is None else heads[0].float().cpu()
 
-    def decode_batch(self, src_ids: list[list[int]]) -> list[list[Hypothesis]]:
-        from nmtkit.data.collate import collate
+    def decode_batch(
+        self, src_ids: list[list[int]], strategy: Any = None
+    ) -> list[list[Hypothesis]]:
         from nmtkit.search.driver import decode
-        from nmtkit.training.precision import autocast
+
+        src, lengths = self.collate(src_ids)
+        with self.inference():
+            return decode(self.model, src, lengths, strategy or self.strategy)
+
+    def start(self, src_ids: list[list[int]]) -> BatchRun:
+        """A batch to decode step by step, beside others (the server's batcher)."""
+        return BatchRun(self, src_ids)
+
+    def collate(self, src_ids: list[list[int]]) -> tuple[Tensor, Tensor]:
+        """src (B, S) with EOS and padding, lengths (B,), on the device."""
+        from nmtkit.data.collate import collate
 
         batch = collate([torch.tensor(x) for x in src_ids], None, list(range(len(src_ids))))
-        src, lengths = batch.src.to(self.device), batch.src_lengths.to(self.device)
-        with torch.inference_mode(), autocast(self.options.precision, self.device):
-            return decode(self.model, src, lengths, self.strategy)
+        return batch.src.to(self.device), batch.src_lengths.to(self.device)
+
+    def inference(self) -> contextlib.ExitStack:
+        """Inference mode and this translator's precision, for every model call."""
+        from nmtkit.training.precision import autocast
+
+        stack = contextlib.ExitStack()
+        stack.enter_context(torch.inference_mode())
+        stack.enter_context(autocast(self.options.precision, self.device))
+        return stack
+
+
+class BatchRun:
+    """One batch through search.driver.steps, a decoder step per `step()`, with its own
+    strategy (so several can run in turn); each step returns the sentences it finished."""
+
+    def __init__(self, translator: Translator, src_ids: list[list[int]]) -> None:
+        from nmtkit.search.driver import steps
+
+        self.translator = translator
+        self.strategy = translator.new_strategy()
+        src, lengths = translator.collate(src_ids)
+        self._steps = steps(translator.model, src, lengths, self.strategy)
+        self.done = False
+
+    def step(self) -> list[tuple[int, list[Hypothesis]]]:
+        """(position in the batch, hypotheses best first) of the sentences this step finished."""
+        with self.translator.inference():
+            next(self._steps)
+            self.done = self.strategy.done
+            finished = self.strategy.finished_now
+            if finished is None:
+                return []
+            positions = finished.tolist()
+            return list(zip(positions, self.strategy.hypotheses(positions), strict=True))
