@@ -36,6 +36,11 @@ class ServeConfig(ConfigBase):
     batch_wait_ms: float = option(
         5.0, help="How long the batcher waits for more requests before decoding a batch."
     )
+    max_batches: int = option(
+        4,
+        help="Batches decoded at once, a step of each in turn: new requests start beside the "
+        "long sentences of earlier batches instead of waiting for them (1: one at a time).",
+    )
     access_log: bool = option(False, help="Log one line per HTTP request to stderr.")
 
     def check(self) -> None:
@@ -43,7 +48,7 @@ class ServeConfig(ConfigBase):
             raise UsageError(f"--port must be in 0..65535, got {self.port}")
         if self.timeout < 0 or self.batch_wait_ms < 0:
             raise UsageError("--timeout and --batch-wait-ms must be >= 0")
-        for name in ("max_body_bytes", "max_lines", "max_line_chars", "max_beam"):
+        for name in ("max_body_bytes", "max_lines", "max_line_chars", "max_beam", "max_batches"):
             if getattr(self, name) < 1:
                 raise UsageError(f"--{name.replace('_', '-')} must be >= 1")
         if self.api_key is not None and not self.api_key.strip():

@@ -1,7 +1,7 @@
 """Engine: the loaded Translator(s) and the text handling shared with `nmtkit translate`.
 
-Encoding (clean_line, sentencepiece, --max-source-len), search (Translator.decode_batch through
-search.driver.decode) and detokenization (pipeline.Formatter) are the translate command's own
+Encoding (clean_line, sentencepiece, --max-source-len), search (Translator.start through
+search.driver.steps) and detokenization (pipeline.Formatter) are the translate command's own
 code; this module only picks a search variant per request and writes results as JSON objects.
 """
 
@@ -42,6 +42,7 @@ class Engine:
         self._variants: dict[SearchKey, Any] = {}
         self._lock = threading.Lock()
         self.info = model_info(translator, self.checkpoints)
+        self.workers = translator.workers  # decoding threads, read before the server sets 1
 
     @classmethod
     def load(
@@ -77,6 +78,10 @@ class Engine:
     def decode(self, key: SearchKey, src_ids: list[list[int]]) -> list[list[Hypothesis]]:
         """One batch (non-empty lines, longest first) through translate's search code."""
         return self.translator(key).decode_batch(src_ids)
+
+    def start(self, key: SearchKey, src_ids: list[list[int]]) -> Any:
+        """The same batch as a BatchRun, decoded a step at a time by the batcher."""
+        return self.translator(key).start(src_ids)
 
     def render(
         self, request: TranslateRequest, lines: list[str], src_ids: list[list[int]],

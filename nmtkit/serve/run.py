@@ -105,7 +105,7 @@ def _load(
 
     start = time.perf_counter()
     try:
-        state.engine = Engine.load(checkpoints, state.search, state.options)
+        state.attach(Engine.load(checkpoints, state.search, state.options))
     except BaseException as exc:  # reported by run() once the server has stopped
         failure.append(exc)
         server.should_exit = True

@@ -30,19 +30,33 @@ class ServerState:
         engine: Engine | None = None,
     ) -> None:
         self.config, self.search, self.options = config, search, options
-        self.engine = engine
+        self.engine: Engine | None = None
         self.metrics = Metrics()
         self.batcher = Batcher(
-            self._decode,
+            self._start,
             max_sentences=options.batch_size,
             max_tokens=options.max_tokens,
             wait_s=config.batch_wait_ms / 1000,
+            max_runs=config.max_batches,
             on_batch=self.metrics.batch,
         )
 
-    def _decode(self, key: Any, src_ids: list[list[int]]) -> list[Any]:
+        if engine is not None:
+            self.attach(engine)
+
+    def attach(self, engine: Engine) -> None:
+        """Serve with a loaded engine. On CPU that is one decoding worker per torch thread,
+        each on one thread of its own: batches side by side, as `translate` decodes them."""
+        if engine.workers > 1:
+            import torch
+
+            torch.set_num_threads(1)  # worker threads take it at their first operation
+            self.batcher.add_workers(engine.workers - 1)
+        self.engine = engine
+
+    def _start(self, key: Any, src_ids: list[list[int]]) -> Any:
         assert self.engine is not None  # jobs are only accepted once it is loaded
-        return self.engine.decode(key, src_ids)
+        return self.engine.start(key, src_ids)
 
     def log(self, message: str) -> None:
         sys.stderr.write(f"nmtkit: {message}\n")
