@@ -1,10 +1,11 @@
 """KVCache: preallocated self-attention keys and values of every Transformer decoder layer.
 
 Incremental decoding appends one position per step and beam search reorders rows every step.
-With one concatenation per layer and tensor (keys, values, padding) the cache was copied twice
-per step and per layer; here every layer lives in one buffer (L, 2, N, H, capacity, d), a step
-writes its position in place, and a reorder copies the filled prefix once, for all layers, with
-one `index_select` into a fresh buffer (which is also when the capacity grows).
+Appending by concatenation would copy each layer's keys and values twice per step (the
+concatenation, then the reorder's selection). Here every layer lives in one buffer
+(L, 2, N, H, capacity, d): a step writes its position in place, and a reorder copies the filled
+prefix once, for all layers, with one `index_select` into a fresh buffer (which is also when
+the capacity grows).
 
 Rows (N) are dim 2. A cache belongs to the newest state that wrote it: `ensure_writable(t)`
 returns a private copy when position t was already written by another state, so older states
