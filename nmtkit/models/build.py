@@ -239,7 +239,10 @@ def model_from_checkpoint(
         raise UsageError("checkpoint metadata field 'model_config' is not an object", file=path)
     check_components(values, Path(path))
     cfg = ModelConfig.from_dict(values, source=str(path))
-    with torch.device("meta"):  # shapes only: a hostile config cannot make us allocate
+    # Shapes only: a hostile config cannot make us allocate. No initialiser runs either: on
+    # meta tensors they go through torch's Python reference kernels, whose first use imports
+    # torch._dynamo (about a second of start-up).
+    with torch.device("meta"), skip_init():
         check_tensors(path, build_model(cfg, source=str(path)))
     with skip_init():
         model = build_model(cfg, source=str(path)).to(device)
