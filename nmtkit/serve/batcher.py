@@ -181,8 +181,16 @@ class Batcher:
             busy = self._idle > 0 or len(runs) >= self.max_runs  # idle workers go first
             if not self._jobs or busy or room < 1:
                 return []
+            # A batch beside running ones costs a decoder step of its own: start one only when
+            # it would be at least as large as what runs (the running batches are down to their
+            # long tail), or when it fills the budget.
             waited = time.monotonic() - self._jobs[0].arrival >= self.wait_s
-            return self._take(room) if waited or self._full(room) else []
+            worth = self._queued() >= self._live
+            return self._take(room) if (waited and worth) or self._full(room) else []
+
+    def _queued(self) -> int:
+        key = self._jobs[0].key
+        return sum(j.left for j in self._jobs if j.key == key)
 
     def _wait_for_batch(self) -> list[tuple[Job, int]] | None:
         while not (self._jobs and self._live < self.max_sentences):
@@ -200,9 +208,7 @@ class Batcher:
         return self._take(room) if self._jobs and room > 0 else []
 
     def _full(self, room: int) -> bool:
-        key = self._jobs[0].key
-        left = sum(j.left for j in self._jobs if j.key == key)
-        return left >= room
+        return self._queued() >= room
 
     def _take(self, room: int) -> list[tuple[Job, int]]:
         """One batch of at most `room` sentences: round-robin over the oldest job's variant,

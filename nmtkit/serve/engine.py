@@ -187,5 +187,6 @@ def model_info(translator: Any, checkpoints: list[Path]) -> dict[str, Any]:
 
 # The TranslateConfig fields that mean something to a server (the rest are file/stream options).
 SERVE_TRANSLATE_OPTIONS = (
-    "batch_size", "max_tokens", "precision", "device", "threads", "max_source_len", "replace_unk",
+    "batch_size", "max_tokens", "precision", "device", "threads", "parallel_batches",
+    "max_source_len", "replace_unk",
 )

@@ -217,3 +217,22 @@ def test_several_workers_share_the_queue_and_the_sentence_budget() -> None:
     for i, job in enumerate(jobs):
         assert job.results == [("hyp", (i,) * (2 + i % 4)), ("hyp", (i,) * 3)]
     assert {t.name for t in batcher._threads} == {f"nmtkit-decode-{n}" for n in range(3)}
+
+
+def test_a_batch_smaller_than_what_runs_waits_instead_of_costing_steps_of_its_own() -> None:
+    log: list[tuple[int, ...]] = []
+    batcher = Batcher(lambda key, src: Stepwise(log, src), max_sentences=8, max_tokens=0,
+                      wait_s=0.0, max_runs=2)  # fmt: skip
+    late = Job(key="k", src_ids=[[3]], on_done=lambda j: None)
+    short = Job(key="k", src_ids=[[2] * 2], on_done=lambda j: batcher.submit(late))
+    long = Job(key="k", src_ids=[[1] * 20] * 3, on_done=lambda j: None)
+    with batcher._cond:
+        batcher._jobs += [long, short]
+    batcher.start()
+    for _ in range(500):
+        if late.pending == 0:
+            break
+        time.sleep(0.01)
+    batcher.stop()
+    # one queued sentence against three live ones: it starts once the first batch is done
+    assert log == [(1, 1, 1, 2)] * 20 + [(3,)]
