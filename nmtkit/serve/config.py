@@ -38,8 +38,9 @@ class ServeConfig(ConfigBase):
     )
     max_batches: int = option(
         4,
-        help="Batches decoded at once, a step of each in turn: new requests start beside the "
-        "long sentences of earlier batches instead of waiting for them (1: one at a time).",
+        help="Batches each decoding thread runs at once, a step of each in turn: new requests "
+        "start beside the long sentences of earlier batches instead of waiting for them (1: "
+        "one at a time).",
     )
     access_log: bool = option(False, help="Log one line per HTTP request to stderr.")
 

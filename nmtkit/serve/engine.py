@@ -75,12 +75,9 @@ class Engine:
     def encode(self, lines: Sequence[str], warn: Callable[[str], None]) -> list[list[int]]:
         return self.base.encode(lines, warn=warn)
 
-    def decode(self, key: SearchKey, src_ids: list[list[int]]) -> list[list[Hypothesis]]:
-        """One batch (non-empty lines, longest first) through translate's search code."""
-        return self.translator(key).decode_batch(src_ids)
-
     def start(self, key: SearchKey, src_ids: list[list[int]]) -> Any:
-        """The same batch as a BatchRun, decoded a step at a time by the batcher."""
+        """One batch (non-empty lines, longest first) through translate's search code, as a
+        BatchRun the batcher decodes a step at a time."""
         return self.translator(key).start(src_ids)
 
     def render(
