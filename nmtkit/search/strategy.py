@@ -221,13 +221,13 @@ class Search:
 
     def finalize(self) -> list[list[Hypothesis]]:
         """Finished hypotheses per sentence, best first (one host transfer, after the loop)."""
-        return self.hypotheses(list(range(self.fin_scores.size(0))))
+        return self.hypotheses(torch.arange(self.fin_scores.size(0), device=self.sent.device))
 
-    def hypotheses(self, sentences: list[int]) -> list[list[Hypothesis]]:
-        """Finished hypotheses of these batch indices, best first. After the loop that is every
-        sentence; during it, `finished_now` names the sentences that just left the batch, whose
-        results are final (a server answers them before the rest of the batch is done)."""
-        index = torch.tensor(sentences, dtype=torch.long, device=self.fin_scores.device)
+    def hypotheses(self, index: Tensor) -> list[list[Hypothesis]]:
+        """Finished hypotheses of these batch indices (F,), best first. After the loop that is
+        every sentence; during it, `finished_now` names the sentences that just left the batch,
+        whose results are final (a server answers them before the rest of the batch is done)."""
+        sentences = index.tolist()
         scores = self.fin_scores.index_select(0, index).tolist()
         logp = self.fin_logp.index_select(0, index).tolist()
         lens = self.fin_len.index_select(0, index).tolist()

@@ -9,9 +9,10 @@ Batches are decoded step by step, several in turn (`max_runs`): every sentence i
 moment the search finishes it, not when its whole batch is done, and a new batch starts beside
 the running ones, so a batch's last long sentences no longer hold the next requests back. With
 nothing running, the worker waits until a full batch is queued or the oldest sentence has
-waited `wait_s`; while batches run it never waits, and starts a new one from what has been
-queued for `wait_s` (or fills the free budget) between two steps. The model runs outside the
-lock, so the event loop only ever waits for the lock, never for the model.
+waited `wait_s`; while batches run it never waits, and between two steps starts a new one from
+what has been queued for `wait_s` once that is at least as many sentences as are still being
+decoded (every batch pays a whole decoder step per step), or fills the free budget. The model
+runs outside the lock, so the event loop only ever waits for the lock, never for the model.
 """
 
 from __future__ import annotations
@@ -36,23 +37,6 @@ class Run(Protocol):
 
 
 StartRun = Callable[[Hashable, list[list[int]]], Run]
-Decode = Callable[[Hashable, list[list[int]]], list[Any]]
-
-
-class WholeBatch:
-    """A plain decode function as a Run of one step (tests, and decoders without steps)."""
-
-    def __init__(self, decode: Decode, key: Hashable, src_ids: list[list[int]]) -> None:
-        self.decode, self.key, self.src_ids = decode, key, src_ids
-        self.done = False
-
-    def step(self) -> list[tuple[int, Any]]:
-        self.done = True
-        return list(enumerate(self.decode(self.key, self.src_ids)))
-
-
-def whole_batches(decode: Decode) -> StartRun:
-    return lambda key, src_ids: WholeBatch(decode, key, src_ids)
 
 
 @dataclasses.dataclass(eq=False)
@@ -86,7 +70,7 @@ class Job:
 class Active:
     """A running batch: its Run and which job line each of its positions is."""
 
-    run: Run | None  # None until start_run returned
+    run: Run
     items: list[tuple[Job, int]]
     live: int  # sentences not yet finished
 
@@ -238,21 +222,19 @@ class Batcher:
     def _start(self, batch: list[tuple[Job, int]], runs: list[Active]) -> None:
         key = batch[0][0].key
         self.on_batch(len(batch))
-        active = Active(None, batch, len(batch))
         try:
-            active.run = self.start_run(key, [job.src_ids[i] for job, i in batch])
+            run = self.start_run(key, [job.src_ids[i] for job, i in batch])
         except Exception as exc:  # a failed batch fails its requests, never the server
-            self._fail(active, exc)
+            self._fail(batch, len(batch), exc)
             return
-        runs.append(active)
+        runs.append(Active(run, batch, len(batch)))
 
     def _step(self, active: Active, runs: list[Active]) -> None:
-        assert active.run is not None
         try:
             finished = active.run.step()
         except Exception as exc:
             runs.remove(active)
-            self._fail(active, exc)
+            self._fail(active.items, active.live, exc)
             return
         answered = []
         if finished:
@@ -271,13 +253,14 @@ class Batcher:
         if active.run.done:
             runs.remove(active)
 
-    def _fail(self, active: Active, exc: BaseException) -> None:
+    def _fail(self, items: list[tuple[Job, int]], live: int, exc: BaseException) -> None:
+        """A batch failed with `live` of its sentences unanswered: fail their requests."""
         traceback.print_exc(file=sys.stderr)
         failed = []
         with self._cond:
-            self._live -= active.live
+            self._live -= live
             self._cond.notify_all()
-            for job in {job for job, _ in active.items if job.pending > 0}:  # answered: stay so
+            for job in {job for job, _ in items if job.pending > 0}:  # answered: stay so
                 if job in self._jobs:
                     self._jobs.remove(job)
                 if job.error is None and not job.cancelled:

@@ -235,5 +235,5 @@ class BatchRun:
             finished = self.strategy.finished_now
             if finished is None:
                 return []
-            positions = finished.tolist()
-            return list(zip(positions, self.strategy.hypotheses(positions), strict=True))
+            hyps = self.strategy.hypotheses(finished)
+            return list(zip(finished.tolist(), hyps, strict=True))

@@ -6,7 +6,7 @@ import threading
 import time
 from typing import Any
 
-from nmtkit.serve.batcher import Batcher, Job, whole_batches
+from nmtkit.serve.batcher import Batcher, Job
 
 
 class Recorder:
@@ -23,6 +23,21 @@ class Recorder:
         if self.fail_on is not None and any(self.fail_on in x for x in src_ids):
             raise RuntimeError("boom")
         return [[("hyp", tuple(x))] for x in src_ids]
+
+    def start(self, key: Any, src_ids: list[list[int]]) -> WholeBatch:
+        return WholeBatch(self, key, src_ids)
+
+
+class WholeBatch:
+    """A decode function as a batcher Run of one step."""
+
+    def __init__(self, decode: Recorder, key: Any, src_ids: list[list[int]]) -> None:
+        self.decode, self.key, self.src_ids = decode, key, src_ids
+        self.done = False
+
+    def step(self) -> list[tuple[int, Any]]:
+        self.done = True
+        return list(enumerate(self.decode(self.key, self.src_ids)))
 
 
 def run_jobs(batcher: Batcher, jobs: list[Job]) -> None:
@@ -44,7 +59,7 @@ def sentences(n: int, length: int, tag: int) -> list[list[int]]:
 
 def test_results_come_back_in_request_order_with_empty_lines_skipped() -> None:
     rec = Recorder()
-    batcher = Batcher(whole_batches(rec), max_sentences=4, max_tokens=0, wait_s=0.0)
+    batcher = Batcher(rec.start, max_sentences=4, max_tokens=0, wait_s=0.0)
     src = [[5, 6], [], [7], [8, 9, 10], []]
     job = Job(key="k", src_ids=src, on_done=lambda j: None)
     run_jobs(batcher, [job])
@@ -55,7 +70,7 @@ def test_results_come_back_in_request_order_with_empty_lines_skipped() -> None:
 
 def test_batches_respect_sentence_and_padded_token_budgets() -> None:
     rec = Recorder()
-    batcher = Batcher(whole_batches(rec), max_sentences=5, max_tokens=24, wait_s=0.0)
+    batcher = Batcher(rec.start, max_sentences=5, max_tokens=24, wait_s=0.0)
     src = [[1] * n for n in (2, 7, 3, 11, 5, 1, 4, 9, 6, 2, 3)]
     run_jobs(batcher, [Job(key="k", src_ids=src, on_done=lambda j: None)])
     for _, batch in rec.batches:
@@ -67,7 +82,7 @@ def test_batches_respect_sentence_and_padded_token_budgets() -> None:
 def test_a_huge_request_cannot_starve_a_small_one() -> None:
     gate = threading.Event()
     rec = Recorder(gate)
-    batcher = Batcher(whole_batches(rec), max_sentences=8, max_tokens=0, wait_s=0.0)
+    batcher = Batcher(rec.start, max_sentences=8, max_tokens=0, wait_s=0.0)
     order: list[str] = []
     big = Job(key="k", src_ids=sentences(200, 3, 1), on_done=lambda j: order.append("big"))
     small = Job(key="k", src_ids=sentences(1, 3, 2), on_done=lambda j: order.append("small"))
@@ -89,7 +104,7 @@ def test_a_huge_request_cannot_starve_a_small_one() -> None:
 
 def test_requests_with_different_search_settings_never_share_a_batch() -> None:
     rec = Recorder()
-    batcher = Batcher(whole_batches(rec), max_sentences=16, max_tokens=0, wait_s=0.05)
+    batcher = Batcher(rec.start, max_sentences=16, max_tokens=0, wait_s=0.05)
     jobs = [Job(key=k, src_ids=sentences(3, 2, i), on_done=lambda j: None)
             for i, k in enumerate(["a", "b", "a", "b"])]
     run_jobs(batcher, jobs)
@@ -102,7 +117,7 @@ def test_requests_with_different_search_settings_never_share_a_batch() -> None:
 def test_cancelled_sentences_are_never_decoded() -> None:
     gate = threading.Event()
     rec = Recorder(gate)
-    batcher = Batcher(whole_batches(rec), max_sentences=4, max_tokens=0, wait_s=0.0)
+    batcher = Batcher(rec.start, max_sentences=4, max_tokens=0, wait_s=0.0)
     called: list[Job] = []
     job = Job(key="k", src_ids=sentences(40, 2, 1), on_done=called.append)
     batcher.start()
@@ -117,7 +132,7 @@ def test_cancelled_sentences_are_never_decoded() -> None:
 
 def test_a_failing_batch_fails_its_requests_and_the_worker_goes_on() -> None:
     rec = Recorder(fail_on=9)
-    batcher = Batcher(whole_batches(rec), max_sentences=2, max_tokens=0, wait_s=0.0)
+    batcher = Batcher(rec.start, max_sentences=2, max_tokens=0, wait_s=0.0)
     bad = Job(key="bad", src_ids=[[9], [1], [1]], on_done=lambda j: None)
     good = Job(key="good", src_ids=[[1, 2]], on_done=lambda j: None)
     run_jobs(batcher, [bad, good])

@@ -145,7 +145,8 @@ class TransformerDecoder(Decoder):
         causal = None
         if steps > 1:
             causal = causal_mask(start + steps, emb.device)[start:]  # (T, t+T)
-        cache = self.writable_cache(state, x, steps) if keep_cache or state.cache else None
+        keep = keep_cache or state.cache is not None
+        cache = self.writable_cache(state, x, steps) if keep else None
         weights = None
         for i, layer in enumerate(self.layers):
             wanted = i == self.alignment_layer
