@@ -251,3 +251,129 @@ def test_a_batch_smaller_than_what_runs_waits_instead_of_costing_steps_of_its_ow
     batcher.stop()
     # one queued sentence against three live ones: it starts once the first batch is done
     assert log == [(1, 1, 1, 2)] * 20 + [(3,)]
+
+
+class Joining:
+    """A Run that takes more sentences between steps (continuous batching): each finishes
+    after as many steps from its joining as it has pieces; records the live tags per step."""
+
+    def __init__(self, log: list[tuple[int, ...]], src_ids: list[list[int]]) -> None:
+        self.log, self.rows, self.joined = log, {}, 0
+        self.cohort: dict[int, int] = {}  # position → which join brought it
+        self.join(src_ids)
+
+    @property
+    def done(self) -> bool:
+        return not self.rows
+
+    @property
+    def batches(self) -> int:
+        return len({self.cohort[p] for p in self.rows})
+
+    def join(self, src_ids: list[list[int]]) -> list[int]:
+        if any(7 in x for x in src_ids):
+            raise RuntimeError("boom")
+        positions = list(range(self.joined, self.joined + len(src_ids)))
+        self.rows.update((p, [x, len(x)]) for p, x in zip(positions, src_ids, strict=True))
+        self.cohort.update((p, self.joined) for p in positions)
+        self.joined += len(src_ids)
+        return positions
+
+    def step(self) -> list[tuple[int, Any]]:
+        self.log.append(tuple(x[0] for x, _ in self.rows.values()))
+        finished = []
+        for p, row in list(self.rows.items()):
+            row[1] -= 1
+            if row[1] == 0:
+                finished.append((p, ("hyp", tuple(row[0]))))
+                del self.rows[p]
+        return finished
+
+
+def test_a_late_request_joins_the_running_batch_and_shares_its_steps() -> None:
+    log: list[tuple[int, ...]] = []
+    runs: list[Joining] = []
+    batcher = Batcher(lambda key, src: runs.append(Joining(log, src)) or runs[-1],
+                      max_sentences=8, max_tokens=0, wait_s=0.0, max_runs=4)  # fmt: skip
+    answered: list[str] = []
+    late = Job(key="k", src_ids=[[3] * 4], on_done=lambda j: answered.append("late"))
+    short = Job(key="k", src_ids=[[2] * 2],
+                on_done=lambda j: (answered.append("short"), batcher.submit(late)))  # fmt: skip
+    long = Job(key="k", src_ids=[[1] * 30], on_done=lambda j: answered.append("long"))
+    with batcher._cond:
+        batcher._jobs += [long, short]
+    batcher.start()
+    for _ in range(500):
+        if len(answered) == 3:
+            break
+        time.sleep(0.01)
+    batcher.stop()
+    assert answered == ["short", "late", "long"] and late.results == [("hyp", (3,) * 4)]
+    assert len(runs) == 1 and len(log) == 30  # one run; the late sentence cost no step of its own
+    assert log[:2] == [(1, 2)] * 2 and log[2:6] == [(1, 3)] * 4 and log[6:] == [(1,)] * 24
+
+
+def test_a_batch_that_fails_to_join_fails_alone_and_the_run_goes_on() -> None:
+    log: list[tuple[int, ...]] = []
+    batcher = Batcher(lambda key, src: Joining(log, src), max_sentences=8, max_tokens=0,
+                      wait_s=0.0, max_runs=4)  # fmt: skip
+    bad = Job(key="k", src_ids=[[7]], on_done=lambda j: None)
+    first = Job(key="k", src_ids=[[1] * 6], on_done=lambda j: None)
+    trigger = Job(key="k", src_ids=[[2]], on_done=lambda j: batcher.submit(bad))
+    run_jobs(batcher, [first, trigger])
+    for _ in range(500):
+        if bad.error is not None:
+            break
+        time.sleep(0.01)
+    assert isinstance(bad.error, RuntimeError) and first.error is None
+    assert first.results == [("hyp", (1,) * 6)] and len(log) == 6
+
+
+def test_joined_sentences_stay_within_the_budget_and_keys_never_mix() -> None:
+    runs: list[tuple[Any, list[tuple[int, ...]]]] = []
+
+    def start(key: Any, src: list[list[int]]) -> Joining:
+        runs.append((key, []))
+        return Joining(runs[-1][1], src)
+
+    batcher = Batcher(start, max_sentences=3, max_tokens=0, wait_s=0.0, max_runs=4)
+    # tags 10..19: never the 7 that fails
+    jobs = [Job(key=i % 2, src_ids=[[10 + i] * (1 + i % 5)] * 2, on_done=lambda j: None)
+            for i in range(10)]  # fmt: skip
+    run_jobs(batcher, jobs)
+    for key, log in runs:
+        assert all(len(step) <= 3 for step in log)
+        assert {tag % 2 for step in log for tag in step} == {key}
+    for i, job in enumerate(jobs):
+        assert job.results == [("hyp", (10 + i,) * (1 + i % 5))] * 2
+
+
+def test_no_more_batches_join_than_allowed_and_the_queue_gathers_meanwhile() -> None:
+    log: list[tuple[int, ...]] = []
+
+    class Paced(Joining):
+        def step(self) -> list[tuple[int, Any]]:
+            time.sleep(0.005)
+            return super().step()
+
+    batcher = Batcher(lambda key, src: Paced(log, src), max_sentences=64, max_tokens=0,
+                      wait_s=0.0, max_runs=2)  # fmt: skip
+    first = Job(key="k", src_ids=[[1] * 16], on_done=lambda j: None)
+    second = Job(key="k", src_ids=[[2] * 6], on_done=lambda j: None)
+    later = [Job(key="k", src_ids=[[3 + i]], on_done=lambda j: None) for i in range(3)]
+    batcher.start()
+    batcher.submit(first)
+    while not log:
+        time.sleep(0.001)
+    batcher.submit(second)
+    while not any(2 in step for step in log):
+        time.sleep(0.001)
+    for job in later:  # two batches run: these wait, then join as one batch
+        batcher.submit(job)
+    for _ in range(500):
+        if all(j.pending == 0 for j in later):
+            break
+        time.sleep(0.01)
+    batcher.stop()
+    assert all(2 not in step or len(step) == 2 for step in log)  # nothing joined beside them
+    assert (1, 3, 4, 5) in log and len(log) == 16
