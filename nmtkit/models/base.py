@@ -40,80 +40,22 @@ class AttentionMemory:
     values: Tensor  # (B, S, He) or scorer-specific (B, ...)
     pad_mask: Tensor | None  # (B, S) True at padding; None: no padding (self-attention caches)
     proj_keys: Tensor | None = None  # (B, S, A) or scorer-specific (B, ...)
-    seq_dim: int = 1  # the dimension of S in values and proj_keys (multihead: 2)
 
     def reorder(self, index: Tensor) -> AttentionMemory:
         """Select rows (beam reordering / expansion): index (N,) → every tensor (N, ...)."""
-        return dataclasses.replace(
-            self,
+        return AttentionMemory(
             values=self.values.index_select(0, index),
             pad_mask=None if self.pad_mask is None else self.pad_mask.index_select(0, index),
             proj_keys=None if self.proj_keys is None else self.proj_keys.index_select(0, index),
         )
 
-    def join(self, other: AttentionMemory) -> AttentionMemory:
-        """The rows of self, then those of other (continuous batching: sentences of another
-        batch join a running one). The shorter source is padded to the longer S, with zeros
-        under a pad_mask that hides them, so every row attends exactly as it did alone."""
-        assert self.pad_mask is not None and other.pad_mask is not None, "cross memory only"
-        width = max(self.pad_mask.size(1), other.pad_mask.size(1))
-        keys = None
-        if self.proj_keys is not None and other.proj_keys is not None:
-            keys = torch.cat(
-                [self._wide(self.proj_keys, width), other._wide(other.proj_keys, width)]
-            )
-        values = torch.cat([m._wide(m.values, width) for m in (self, other)])
-        pad = torch.cat([_pad_last(m, width, True) for m in (self.pad_mask, other.pad_mask)])
-        return dataclasses.replace(self, values=values, pad_mask=pad, proj_keys=keys)
-
-    def narrowed(self, width: int) -> AttentionMemory:
-        """The first `width` source positions (a view): after the rows with the longest
-        sources left a joined batch."""
-        assert self.pad_mask is not None, "cross memory only"
-        if width >= self.pad_mask.size(1):
-            return self
-        keys = None if self.proj_keys is None else self.proj_keys.narrow(self.seq_dim, 0, width)
-        values = self.values.narrow(self.seq_dim, 0, width)
-        return dataclasses.replace(self, values=values, pad_mask=self.pad_mask[:, :width],
-                                   proj_keys=keys)  # fmt: skip
-
-    def _wide(self, x: Tensor, width: int) -> Tensor:
-        """x padded with zeros along seq_dim to `width` positions."""
-        missing = width - x.size(self.seq_dim)
-        if missing == 0:
-            return x
-        shape = list(x.shape)
-        shape[self.seq_dim] = missing
-        return torch.cat([x, x.new_zeros(shape)], self.seq_dim)
-
-
-def _pad_last(mask: Tensor, width: int, value: bool) -> Tensor:
-    """(B, S) → (B, width), the new columns set to value."""
-    missing = width - mask.size(1)
-    if missing == 0:
-        return mask
-    return torch.cat([mask, mask.new_full((mask.size(0), missing), value)], 1)
-
 
 class DecoderState(Protocol):
     """What search needs from a decoder's state: each decoder family owns its state class.
 
-    The search package calls only `reorder`, `join` and `compact`; it never looks inside.
-    Concrete states: RNNState (models/rnn_state.py), TransformerState
-    (models/decoders/transformer.py).
+    The search package calls only `reorder`; it never looks inside. Concrete states: RNNState
+    (models/rnn_state.py), TransformerState (models/decoders/transformer.py).
     """
-
-    def join(self, other: Self) -> Self:
-        """The rows of self, then those of other, as one state (continuous batching: `other`
-        is a batch that has not stepped yet, or has stepped fewer times). Each row then decodes
-        exactly as it would alone, up to floating-point rounding."""
-        ...
-
-    def compact(self, width: int) -> Self:
-        """Free what no row needs any more once rows left: encoder positions from `width` on
-        (the longest source still decoding), and whatever else the family keeps per position.
-        A copy, or self."""
-        ...
 
     def reorder(self, index: Tensor, *, keep_memory: bool = False) -> Self:
         """Select decoder rows: index (N',) of rows of the current (N, ...) state.

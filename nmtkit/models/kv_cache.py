@@ -7,10 +7,6 @@ concatenation, then the reorder's selection). Here every layer lives in one buff
 prefix once, for all layers, with one `index_select` into a fresh buffer (which is also when
 the capacity grows).
 
-Continuous batching joins batches whose rows decoded different numbers of positions: `stack`
-right-aligns them in one buffer (each row's first position at its own offset, the slots before
-it zero and masked by the decoder), and `shifted` drops the leading slots no row uses any more.
-
 Rows (N) are dim 2. A cache belongs to the newest state that wrote it: `ensure_writable(t)`
 returns a private copy when position t was already written by another state, so older states
 (tests branch them) never see later writes.
@@ -81,32 +77,4 @@ class KVCache:
         if length:
             prefix = self.buffer[:, :, :, :, :length]
             torch.index_select(prefix, 2, index, out=buffer[:, :, :, :, :length])
-        return KVCache(buffer, length)
-
-    @staticmethod
-    def stack(parts: list[tuple[KVCache | None, int, int]], length: int) -> KVCache:
-        """One cache of `length` positions from parts (cache or None, rows, positions filled):
-        the rows of each part in order, its positions right-aligned to end at `length`, zeros
-        before them. At least one part has a cache."""
-        like = next(cache for cache, _, _ in parts if cache is not None).buffer
-        capacity = like.size(4)
-        while capacity < length + 1:
-            capacity *= 2
-        L, two, _, H, _, d = like.shape
-        rows = sum(n for _, n, _ in parts)
-        buffer = like.new_zeros((L, two, rows, H, capacity, d))
-        row = 0
-        for cache, n, filled in parts:
-            if cache is not None and filled:
-                buffer[:, :, row : row + n, :, length - filled : length] = cache.buffer[
-                    :, :, :, :, :filled
-                ]
-            row += n
-        return KVCache(buffer, length)
-
-    def shifted(self, start: int) -> KVCache:
-        """Positions [start, filled) moved to [0, filled - start), in a new buffer."""
-        length = self.filled - start
-        buffer = self.buffer.new_empty(self.buffer.shape)
-        buffer[:, :, :, :, :length] = self.buffer[:, :, :, :, start : self.filled]
         return KVCache(buffer, length)

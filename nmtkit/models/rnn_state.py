@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import torch
 from torch import Tensor
 
 from nmtkit.models.base import AttentionMemory
@@ -33,20 +32,3 @@ class RNNState:
             cell=None if self.cell is None else self.cell.index_select(1, index),
             input_feed=None if self.input_feed is None else self.input_feed.index_select(0, index),
         )
-
-    def join(self, other: RNNState) -> RNNState:
-        """Rows of self then other: an RNN row carries its whole history in its own state."""
-
-        def cat(a: Tensor | None, b: Tensor | None, dim: int) -> Tensor | None:
-            return None if a is None or b is None else torch.cat([a, b], dim)
-
-        memory = self.memory
-        if memory is not None and other.memory is not None:
-            memory = memory.join(other.memory)
-        hidden = torch.cat([self.hidden, other.hidden], 1)
-        return RNNState(hidden=hidden, memory=memory, cell=cat(self.cell, other.cell, 1),
-                        input_feed=cat(self.input_feed, other.input_feed, 0))  # fmt: skip
-
-    def compact(self, width: int) -> RNNState:
-        memory = None if self.memory is None else self.memory.narrowed(width)
-        return dataclasses.replace(self, memory=memory)

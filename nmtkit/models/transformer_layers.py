@@ -94,22 +94,17 @@ class InputLayer(nn.Module):
         self.dropout = nn.Dropout(config.dropout)
         self._sinusoids: Tensor | None = None  # (positions, d), see `sinusoids`
 
-    def forward(self, emb: Tensor, start: int = 0, offsets: Tensor | None = None) -> Tensor:
-        """emb (B, T, E) for positions start..start+T-1 → (B, T, d); with offsets (B,), row b
-        is at positions start - offsets[b] onwards (rows that joined a running batch)."""
+    def forward(self, emb: Tensor, start: int = 0) -> Tensor:
+        """emb (B, T, E) for positions start..start+T-1 → (B, T, d)."""
         x = emb * self.scale
         if self.proj is not None:
             x = self.proj(x)
         end = start + emb.size(1)
-        pos = torch.arange(start, end, device=emb.device)  # (T,)
-        if offsets is not None:
-            pos = pos - offsets.unsqueeze(1)  # (B, T)
         if self.learned is not None:
+            pos = torch.arange(start, end, device=emb.device)  # (T,)
             table = self.learned(pos.clamp(max=self.learned.num_embeddings - 1))
-        elif offsets is None:
-            table = self.sinusoids(end, emb.device)[start:end]  # (T, d)
         else:
-            table = self.sinusoids(end, emb.device)[pos]  # (B, T, d)
+            table = self.sinusoids(end, emb.device)[start:end]
         return self.dropout(x + table.to(x.dtype))  # (B, T, d)
 
     def sinusoids(self, length: int, device: torch.device) -> Tensor:
@@ -209,15 +204,14 @@ class DecoderLayer(nn.Module):
         cache: KVCache | None,
         position: tuple[int, int],
         cross_memory: AttentionMemory,
-        masks: tuple[Tensor | None, Tensor | None],
+        causal: Tensor | None,
         need_weights: bool,
         heads: list[Tensor] | None = None,
     ) -> tuple[Tensor, Tensor | None]:
         """x (B, T, d) at positions t0..t0+T-1, position = (this layer's index, t0); cache: the
         decoder's KVCache holding positions 0..t0-1, where this layer writes its new keys and
-        values (None: teacher-forced from t0 = 0, nothing kept); masks = (causal (T, t0+T) or
-        None when T = 1, late (B, t0+T) True at cache slots before a row's first position or
-        None).
+        values (None: teacher-forced from t0 = 0, nothing kept); causal (T, t0+T) or None when
+        T = 1.
 
         Returns (B, T, d) and the cross-attention weights (B, T, S), or None unless
         need_weights. `heads`, when given, collects every head's cross-attention weights
@@ -229,8 +223,7 @@ class DecoderLayer(nn.Module):
             layer, start = position
             cache.write(layer, start, kv)
             kv = cache.keys_values(layer, start + h.size(1))  # (B, H, t0+T, d/H) each
-        causal, late = masks
-        own = AttentionMemory(values=kv[1], pad_mask=late, proj_keys=kv[0], seq_dim=2)
+        own = AttentionMemory(values=kv[1], pad_mask=None, proj_keys=kv[0])
         context, _ = self.self_attn(h, own, causal, need_weights=False)
         x = self.self_block.outer(x, context)
         h = self.cross_block.inner(x)

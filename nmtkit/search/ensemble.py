@@ -19,13 +19,6 @@ class EnsembleState:
     def reorder(self, index: Tensor, *, keep_memory: bool = False) -> EnsembleState:
         return EnsembleState(tuple(s.reorder(index, keep_memory=keep_memory) for s in self.states))
 
-    def join(self, other: EnsembleState) -> EnsembleState:
-        pairs = zip(self.states, other.states, strict=True)
-        return EnsembleState(tuple(a.join(b) for a, b in pairs))
-
-    def compact(self, width: int) -> EnsembleState:
-        return EnsembleState(tuple(s.compact(width) for s in self.states))
-
 
 class Ensemble:
     """Implements the decode protocol (encode / init_state / decode_step) over several models.

@@ -5,20 +5,14 @@ the jobs that share a search variant (SearchKey): one sentence from each job in 
 sentence and padded-token budgets, so a 1,000-line request is decoded in budget-sized chunks
 interleaved with everyone else's sentences and cannot starve a one-line request.
 
-Batches are decoded step by step, and every sentence is answered the moment the search
-finishes it, not when its whole batch is done. A run that can take more (`Run.join`: continuous
-batching, search/continuous.py) takes new sentences between two steps: they share its decoder
-steps, so a batch's last long sentences never hold the next requests back and the batch stays
-full. A run that cannot gets new batches started beside it, stepped in turn. Either way at
-most `max_runs` batches decode at once per worker: a joined batch shares the decoder step but
-still pays its own search step, so past the cap the queue gathers into one larger batch.
-
-With nothing running, a worker waits until a full batch is queued or the oldest sentence has
-waited `wait_s`. While it runs one it never waits: between two steps it joins what has been
-queued for `wait_s` (or fills the free budget) into its run; beside a run that cannot join, it
-starts a batch only once that is at least as many sentences as are still being decoded (each
-such batch pays a whole decoder step per step), or fills the free budget. The model runs
-outside the lock, so the event loop only ever waits for the lock, never for the model.
+Batches are decoded step by step, several in turn (`max_runs`): every sentence is answered the
+moment the search finishes it, not when its whole batch is done, and a new batch starts beside
+the running ones, so a batch's last long sentences no longer hold the next requests back. With
+nothing running, the worker waits until a full batch is queued or the oldest sentence has
+waited `wait_s`; while batches run it never waits, and between two steps starts a new one from
+what has been queued for `wait_s` once that is at least as many sentences as are still being
+decoded (every batch pays a whole decoder step per step), or fills the free budget. The model
+runs outside the lock, so the event loop only ever waits for the lock, never for the model.
 """
 
 from __future__ import annotations
@@ -33,14 +27,12 @@ from typing import Any, Protocol
 
 
 class Run(Protocol):
-    """A batch being decoded: each `step()` advances it one decoder step. A run may also have
-    `join(src_ids) -> list[int] | None`: take more sentences (their positions; None: it
-    cannot), decoded from the next step on."""
+    """A batch being decoded: each `step()` advances it one decoder step."""
 
     done: bool
 
     def step(self) -> list[tuple[int, Any]]:
-        """(position in the run, result) of each sentence that this step finished."""
+        """(position in the batch, result) of each sentence that this step finished."""
         ...
 
 
@@ -76,24 +68,11 @@ class Job:
 
 @dataclasses.dataclass(eq=False)
 class Active:
-    """A running batch: its Run and which job line each of its unfinished positions is."""
+    """A running batch: its Run and which job line each of its positions is."""
 
-    key: Hashable
     run: Run
-    items: dict[int, tuple[Job, int]]
-
-    @property
-    def joinable(self) -> bool:
-        return callable(getattr(self.run, "join", None))
-
-    @property
-    def batches(self) -> int:
-        """Batches decoding in this run (joined ones each keep a search of their own)."""
-        return getattr(self.run, "batches", 1)
-
-    def join(self, src_ids: list[list[int]]) -> list[int] | None:
-        """The new sentences' positions in the run, or None when it cannot take them."""
-        return self.run.join(src_ids) if self.joinable else None  # type: ignore[attr-defined]
+    items: list[tuple[Job, int]]
+    live: int  # sentences not yet finished
 
 
 class Batcher:
@@ -172,9 +151,9 @@ class Batcher:
                 self._step(active, runs)
 
     def _next_batch(self, runs: list[Active]) -> list[tuple[Job, int]] | None:
-        """The batch this worker starts or joins now ([] for none), or None once stopping with
-        nothing left. A worker with batches running never waits; an idle one waits for a full
-        batch or for the oldest sentence to have waited wait_s."""
+        """The batch this worker starts now ([] for none), or None once stopping with nothing
+        left. A worker with batches running never waits; an idle one waits for a full batch or
+        for the oldest sentence to have waited wait_s."""
         with self._cond:
             if not runs:
                 self._idle += 1
@@ -183,26 +162,15 @@ class Batcher:
                 finally:
                     self._idle -= 1
             room = self.max_sentences - self._live
-            if not self._jobs or self._idle > 0 or room < 1:  # idle workers go first
+            busy = self._idle > 0 or len(runs) >= self.max_runs  # idle workers go first
+            if not self._jobs or busy or room < 1:
                 return []
-            waited = time.monotonic() - self._jobs[0].arrival >= self.wait_s
-            if (target := self._joinable(runs, self._jobs[0].key)) is not None:
-                # Joined batches share the decoder step, but each pays its search's own step:
-                # at most max_runs of them, so the queue gathers while they are all running.
-                if target.batches >= self.max_runs:
-                    return []
-                return self._take(room) if waited or self._full(room) else []
             # A batch beside running ones costs a decoder step of its own: start one only when
             # it would be at least as large as what runs (the running batches are down to their
             # long tail), or when it fills the budget.
-            if len(runs) >= self.max_runs:
-                return []
+            waited = time.monotonic() - self._jobs[0].arrival >= self.wait_s
             worth = self._queued() >= self._live
             return self._take(room) if (waited and worth) or self._full(room) else []
-
-    @staticmethod
-    def _joinable(runs: list[Active], key: Hashable) -> Active | None:
-        return next((a for a in runs if a.key == key and a.joinable), None)
 
     def _queued(self) -> int:
         key = self._jobs[0].key
@@ -252,39 +220,32 @@ class Batcher:
         return batch
 
     def _start(self, batch: list[tuple[Job, int]], runs: list[Active]) -> None:
-        """Join the batch into this worker's run of its key, or start a run for it."""
         key = batch[0][0].key
         self.on_batch(len(batch))
-        src_ids = [job.src_ids[i] for job, i in batch]
-        target = self._joinable(runs, key)
-        try:  # a failed batch fails its requests, never the server nor the run it joined
-            positions = None if target is None else target.join(src_ids)
-            if positions is None:
-                run = self.start_run(key, src_ids)
-        except Exception as exc:
+        try:
+            run = self.start_run(key, [job.src_ids[i] for job, i in batch])
+        except Exception as exc:  # a failed batch fails its requests, never the server
             self._fail(batch, len(batch), exc)
             return
-        if target is not None and positions is not None:
-            target.items.update(zip(positions, batch, strict=True))
-        else:
-            runs.append(Active(key, run, dict(enumerate(batch))))
+        runs.append(Active(run, batch, len(batch)))
 
     def _step(self, active: Active, runs: list[Active]) -> None:
         try:
             finished = active.run.step()
         except Exception as exc:
             runs.remove(active)
-            self._fail(list(active.items.values()), len(active.items), exc)
+            self._fail(active.items, active.live, exc)
             return
         answered = []
         if finished:
             with self._cond:  # a job's sentences may be in other workers' batches too
                 for pos, result in finished:
-                    job, i = active.items.pop(pos)
+                    job, i = active.items[pos]
                     job.results[i] = result
                     job.pending -= 1
                     if job.pending == 0 and not job.cancelled and job.error is None:
                         answered.append(job)
+                active.live -= len(finished)
                 self._live -= len(finished)
                 self._cond.notify_all()  # room for a worker waiting on the budget
         for job in answered:

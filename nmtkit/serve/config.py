@@ -38,10 +38,9 @@ class ServeConfig(ConfigBase):
     )
     max_batches: int = option(
         4,
-        help="Batches each decoding thread runs at once: new requests join the running search "
-        "between two steps and share its decoder steps, instead of waiting for the long "
-        "sentences of earlier batches (models whose state cannot join step batches in turn; "
-        "1: one at a time).",
+        help="Batches each decoding thread runs at once, a step of each in turn: new requests "
+        "start beside the long sentences of earlier batches instead of waiting for them (1: "
+        "one at a time).",
     )
     access_log: bool = option(False, help="Log one line per HTTP request to stderr.")
 

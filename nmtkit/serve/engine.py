@@ -1,9 +1,8 @@
 """Engine: the loaded Translator(s) and the text handling shared with `nmtkit translate`.
 
-Encoding (clean_line, sentencepiece, --max-source-len), search (Translator.stream:
-search/continuous.py, or driver.steps) and detokenization (pipeline.Formatter) are the translate
-command's own code; this module only picks a search variant per request and writes results as
-JSON objects.
+Encoding (clean_line, sentencepiece, --max-source-len), search (Translator.start through
+search.driver.steps) and detokenization (pipeline.Formatter) are the translate command's own
+code; this module only picks a search variant per request and writes results as JSON objects.
 """
 
 from __future__ import annotations
@@ -78,8 +77,8 @@ class Engine:
 
     def start(self, key: SearchKey, src_ids: list[list[int]]) -> Any:
         """One batch (non-empty lines, longest first) through translate's search code, as a
-        run the batcher decodes a step at a time and later batches of this key may join."""
-        return self.translator(key).stream(src_ids)
+        BatchRun the batcher decodes a step at a time."""
+        return self.translator(key).start(src_ids)
 
     def render(
         self, request: TranslateRequest, lines: list[str], src_ids: list[list[int]],

@@ -194,14 +194,8 @@ class Translator:
             return decode(self.model, src, lengths, strategy or self.strategy)
 
     def start(self, src_ids: list[list[int]]) -> BatchRun:
-        """A batch to decode step by step, beside others."""
+        """A batch to decode step by step, beside others (the server's batcher)."""
         return BatchRun(self, src_ids)
-
-    def stream(self, src_ids: list[list[int]]) -> StreamRun | BatchRun:
-        """A batch to decode step by step that later batches may join (the server's batcher);
-        a BatchRun when the model's decoder state cannot join."""
-        run = StreamRun(self)
-        return run if run.join(src_ids) is not None else self.start(src_ids)
 
     def collate(self, src_ids: list[list[int]]) -> tuple[Tensor, Tensor]:
         """src (B, S) with EOS and padding, lengths (B,), on the device."""
@@ -243,45 +237,3 @@ class BatchRun:
                 return []
             hyps = self.strategy.hypotheses(finished)
             return list(zip(finished.tolist(), hyps, strict=True))
-
-
-class StreamRun:
-    """Continuous batching (search/continuous.py): batches join the running search between
-    steps (`join`), and each sentence leaves when finished. Positions count the sentences of
-    every batch joined, in joining order."""
-
-    def __init__(self, translator: Translator) -> None:
-        from nmtkit.search.continuous import Continuous
-
-        self.translator = translator
-        self.search = Continuous(translator.model, translator.new_strategy)
-        self.joined = 0  # sentences joined so far: the next batch's first position
-
-    @property
-    def done(self) -> bool:
-        return self.search.done
-
-    @property
-    def batches(self) -> int:
-        """Joined batches still decoding (each steps a search of its own)."""
-        return len(self.search.cohorts)
-
-    def join(self, src_ids: list[list[int]]) -> list[int] | None:
-        """Add a batch, decoded from the next step on: its positions, or None when the model
-        cannot join (then nothing was added)."""
-        src, lengths = self.translator.collate(src_ids)
-        first = self.joined
-        with self.translator.inference():
-            if not self.search.join(src, lengths, first):
-                return None
-        self.joined += len(src_ids)
-        return list(range(first, self.joined))
-
-    def step(self) -> list[tuple[int, list[Hypothesis]]]:
-        """(position, hypotheses best first) of the sentences this step finished."""
-        out: list[tuple[int, list[Hypothesis]]] = []
-        with self.translator.inference():
-            for first, strategy, finished in self.search.step():
-                hyps = strategy.hypotheses(finished)
-                out.extend(zip([first + b for b in finished.tolist()], hyps, strict=True))
-        return out

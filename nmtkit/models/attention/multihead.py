@@ -65,7 +65,7 @@ class MultiheadScorer(Scorer):
         """Per-head keys and values, once per batch: memory.proj_keys and memory.values are
         (B, H, S, A/H)."""
         keys, vals = self.keys_values(values)
-        return AttentionMemory(values=vals, pad_mask=pad_mask, proj_keys=keys, seq_dim=2)
+        return AttentionMemory(values=vals, pad_mask=pad_mask, proj_keys=keys)
 
     def keys_values(self, values: Tensor) -> Tensor:
         """values (B, T, Hk) → per-head keys ([0]) and values ([1]) as one view (2, B, H, T, A/H):

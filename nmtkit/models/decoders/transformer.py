@@ -48,65 +48,17 @@ def alignment_index(layer: int, layers: int) -> int:
 
 @dataclasses.dataclass(frozen=True)
 class TransformerState:
-    """What a Transformer decoder carries between steps; rows (N) are dim 0 of the memories.
-
-    Rows of one batch share their positions: row position t is cache slot t. Rows that joined
-    a running batch (continuous batching) start later: `offsets` holds each row's slot of its
-    position 0, the slots before it are masked, and a row's position is its slot - offset.
-    """
+    """What a Transformer decoder carries between steps; rows (N) are dim 0 of the memories."""
 
     cross: tuple[AttentionMemory, ...]  # per layer: the scorer's prepared encoder memory
     cache: KVCache | None  # every layer's self-attention keys/values; None before step 0
-    steps: int  # cache slots written so far (every row's positions, when offsets is None)
-    offsets: Tensor | None = None  # (N,) slot of each row's position 0; None: all 0
-
-    @property
-    def rows(self) -> int:
-        return self.cross[0].values.size(0)
+    steps: int  # t, positions decoded so far
 
     def reorder(self, index: Tensor, *, keep_memory: bool = False) -> TransformerState:
         """index (N',): the cache always follows the rows; the encoder memory only when it must."""
         cross = self.cross if keep_memory else tuple(m.reorder(index) for m in self.cross)
         cache = None if self.cache is None else self.cache.reorder(index)
-        offsets = None if self.offsets is None else self.offsets.index_select(0, index)
-        return TransformerState(cross=cross, cache=cache, steps=self.steps, offsets=offsets)
-
-    def join(self, other: TransformerState) -> TransformerState:
-        """Rows of self then other, right-aligned in one cache: the state that decoded fewer
-        positions starts at a later slot, so every row's next position is written together."""
-        length = max(self.steps, other.steps)
-        cross = tuple(a.join(b) for a, b in zip(self.cross, other.cross, strict=True))
-        offsets = torch.cat([self.slot_offsets(length), other.slot_offsets(length)])  # (N,)
-        cache = None
-        if self.cache is not None or other.cache is not None:
-            parts = [(s.cache, s.rows, s.steps) for s in (self, other)]
-            cache = KVCache.stack(parts, length)
-        ragged = self.offsets is not None or other.offsets is not None
-        if not ragged and self.steps == other.steps:
-            return TransformerState(cross=cross, cache=cache, steps=length)
-        return TransformerState(cross=cross, cache=cache, steps=length, offsets=offsets)
-
-    def slot_offsets(self, length: int) -> Tensor:
-        """(N,) each row's slot of its position 0 once right-aligned to `length` slots."""
-        device = self.cross[0].values.device
-        shift = length - self.steps
-        if self.offsets is None:
-            return torch.full((self.rows,), shift, dtype=torch.long, device=device)
-        return self.offsets + shift
-
-    def compact(self, width: int) -> TransformerState:
-        """Encoder memories cut to `width` positions; the leading cache slots that no row reads
-        any more dropped (one host sync)."""
-        cross = tuple(m.narrowed(width) for m in self.cross)
-        if self.offsets is None or self.cache is None:
-            return dataclasses.replace(self, cross=cross)
-        low, high = (int(x) for x in torch.aminmax(self.offsets))
-        if low == 0:
-            return dataclasses.replace(self, cross=cross)
-        cache = self.cache.shifted(low)
-        offsets = None if low == high else self.offsets - low
-        return TransformerState(cross=cross, cache=cache, steps=self.steps - low,
-                                offsets=offsets)  # fmt: skip
+        return TransformerState(cross=cross, cache=cache, steps=self.steps)
 
 
 @DECODERS.register("transformer", config=TransformerDecoderConfig)
@@ -188,26 +140,22 @@ class TransformerDecoder(Decoder):
         """emb (B, T, E) at positions t..t+T-1 → features (B, T, d), new state, weights (B, T, S)
         of the alignment layer. keep_cache: write these positions' keys and values into the
         state's KVCache (incremental decoding) instead of attending over them only."""
-        steps, start, offsets = emb.size(1), state.steps, state.offsets
-        x = self.input(emb, start=start, offsets=offsets)  # (B, T, d)
+        steps, start = emb.size(1), state.steps
+        x = self.input(emb, start=start)  # (B, T, d)
         causal = None
         if steps > 1:
             causal = causal_mask(start + steps, emb.device)[start:]  # (T, t+T)
-        late = None  # (B, t+T) True at the slots before a joined row's first position
-        if offsets is not None:
-            late = torch.arange(start + steps, device=emb.device) < offsets.unsqueeze(1)
         keep = keep_cache or state.cache is not None
         cache = self.writable_cache(state, x, steps) if keep else None
         weights = None
         for i, layer in enumerate(self.layers):
             wanted = i == self.alignment_layer
-            x, w = layer(x, cache, (i, start), state.cross[i], (causal, late), wanted, heads)
+            x, w = layer(x, cache, (i, start), state.cross[i], causal, wanted, heads)
             weights = w if wanted else weights
         if self.final_norm is not None:
             x = self.final_norm(x)
         assert weights is not None
-        new = TransformerState(cross=state.cross, cache=cache, steps=start + steps,
-                               offsets=offsets)  # fmt: skip
+        new = TransformerState(cross=state.cross, cache=cache, steps=start + steps)
         return x, new, weights
 
     def writable_cache(self, state: TransformerState, x: Tensor, steps: int) -> KVCache:
