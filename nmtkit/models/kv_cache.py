@@ -31,10 +31,11 @@ class KVCache:
 
     @classmethod
     def empty(
-        cls, layers: int, rows: int, heads: int, head_size: int, *, like: Tensor, capacity: int
+        cls, layers: int, rows: int, heads: int, head_size: int, *, dtype: torch.dtype,
+        device: torch.device, capacity: int,
     ) -> KVCache:
         shape = (layers, 2, rows, heads, max(capacity, 1), head_size)
-        return cls(torch.empty(shape, dtype=like.dtype, device=like.device))
+        return cls(torch.empty(shape, dtype=dtype, device=device))
 
     @property
     def capacity(self) -> int:

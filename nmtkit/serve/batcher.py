@@ -169,8 +169,9 @@ class Batcher:
             # it would be at least as large as what runs (the running batches are down to their
             # long tail), or when it fills the budget.
             waited = time.monotonic() - self._jobs[0].arrival >= self.wait_s
-            worth = self._queued() >= self._live
-            return self._take(room) if (waited and worth) or self._full(room) else []
+            queued = self._queued()
+            worth = queued >= self._live
+            return self._take(room) if (waited and worth) or queued >= room else []
 
     def _queued(self) -> int:
         key = self._jobs[0].key

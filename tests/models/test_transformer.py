@@ -98,7 +98,7 @@ def test_transformer_state_reorder_keeps_memory_only_when_told():
 
 
 def test_kv_cache_grows_and_never_lets_a_later_write_reach_an_older_state():
-    cache = KVCache.empty(2, 3, 1, 1, like=torch.zeros(()), capacity=2)
+    cache = KVCache.empty(2, 3, 1, 1, dtype=torch.float32, device=torch.device("cpu"), capacity=2)
     for t in range(2):
         cache.write(0, t, torch.full((2, 3, 1, 1, 1), float(t)))
     assert cache.ensure_writable(2, 1) is not cache  # full: a copy with room

@@ -168,7 +168,7 @@ class TransformerDecoder(Decoder):
         attn = self.layers[0].self_attn
         return KVCache.empty(
             len(self.layers), x.size(0), attn.heads, attn.head_size,
-            like=x.new_empty((), dtype=dtype), capacity=max(INITIAL_CAPACITY, steps),
+            dtype=dtype, device=x.device, capacity=max(INITIAL_CAPACITY, steps),
         )  # fmt: skip
 
     def step(
